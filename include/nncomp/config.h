@@ -1,0 +1,65 @@
+// nncomp/config.h — the plain structs that fully describe a compression run.
+//
+// Everything that shapes the computation lives here and is written into the
+// container header (docs/FORMAT.md), so that `nncomp d` needs no flags.
+// Profiles (profiles.cpp) fill these structs; CLI overrides edit single fields.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace nncomp {
+
+/// Model families. The numeric value is stored in the container (1 byte);
+/// never renumber. Source of each family: see models/model_table.cpp.
+enum class ModelKind : uint8_t {
+  kGpt = 1,   ///< modern GPT: RoPE, RMSNorm, QK-norm, ReLU² (nanochat-style)
+  kRwkv = 2,  ///< RWKV-7 style recurrent model (reserved)
+  kNgpt = 3,  ///< normalized transformer, arXiv 2410.01131 (reserved)
+};
+
+/// Shape of the model. Fields a kind does not use are stored as written.
+struct ModelConfig {
+  ModelKind kind = ModelKind::kGpt;
+  uint32_t n_layer = 4;
+  uint32_t d_model = 128;
+  uint32_t n_head = 2;        ///< head_dim = d_model / n_head
+  uint32_t ffn_mult = 4;      ///< MLP hidden width = ffn_mult * d_model
+  double rope_base = 1024.0;  ///< RoPE base frequency
+  double logit_cap = 15.0;    ///< logits = cap * tanh(logits / cap); 0 disables
+};
+
+/// How the input is cut and scanned (DESIGN.md §1).
+struct EngineConfig {
+  uint32_t n_streams = 16;  ///< contiguous streams coded in lockstep (batch)
+  uint32_t seg_len = 32;    ///< steps per stream between optimizer steps
+  uint32_t ctx_len = 64;    ///< tokens of context before each segment
+};
+
+/// Optimizer and learning-rate schedule. Muon for 2-D hidden matrices
+/// (Jordan et al. 2024), AdamW (Loshchilov & Hutter 2019) for embeddings,
+/// head and scalars. Schedule: linear warm-up over `warmup_steps` optimizer
+/// steps, then linear interpolation from lr to lr·lr_end_frac over the file.
+struct OptimConfig {
+  double muon_lr = 0.02;
+  double muon_momentum = 0.95;  ///< Nesterov momentum
+  uint32_t ns_steps = 5;        ///< Newton–Schulz iterations
+  double adam_lr = 3e-3;
+  double adam_beta1 = 0.9;
+  double adam_beta2 = 0.99;
+  double adam_eps = 1e-8;
+  double weight_decay = 0.0;  ///< decoupled, on Muon matrices only
+  uint32_t warmup_steps = 0;
+  double lr_end_frac = 0.5;  ///< lr at the end of the file, as a fraction
+};
+
+/// Everything that determines the compressed bytes, besides the input and
+/// the compute fingerprint.
+struct Config {
+  ModelConfig model;
+  EngineConfig engine;
+  OptimConfig optim;
+  uint64_t seed = 1;
+};
+
+}  // namespace nncomp

@@ -1,0 +1,97 @@
+// nncomp/nncomp.h — the public API: compress, decompress, inspect.
+//
+// nncomp is a lossless compressor whose probability model is a byte-level
+// language model trained online while it scans the input; an arithmetic coder
+// turns each predicted distribution into bits, and the decoder replays the
+// identical computation. Everything here throws nncomp::Error on failure.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "nncomp/config.h"
+#include "nncomp/error.h"
+#include "nncomp/fingerprint.h"
+
+namespace nncomp {
+
+/// Progress of a running compression or decompression.
+struct Progress {
+  uint64_t done = 0;     ///< bytes coded so far
+  uint64_t total = 0;    ///< bytes to code
+  double bits = 0;       ///< coded size so far under the model, in bits (ideal)
+  double seconds = 0;    ///< wall time since the start
+};
+
+/// How to run (not part of the computation's description, except `threads`
+/// and `device`, which go into the fingerprint).
+struct RunOptions {
+  std::string device;  ///< "cpu" or "cuda"; empty: "cpu" to compress, the file's to decompress
+  uint32_t threads = 0;        ///< intra-op threads; 0 = 2 for compression, the file's for decompression
+  bool force = false;          ///< decode despite a fingerprint mismatch
+  std::function<void(const Progress&)> progress;  ///< called about every 0.25 s
+};
+
+/// What a run measured.
+struct Stats {
+  uint64_t original_size = 0;    ///< bytes
+  uint64_t compressed_size = 0;  ///< bytes, whole container
+  uint64_t payload_size = 0;     ///< bytes of coded streams
+  double ideal_bits = 0;         ///< Σ −log2 p(x) under the model's float probabilities
+  double seconds = 0;            ///< wall time of the engine
+  int64_t n_params = 0;          ///< model parameters
+  /// Coding loss: payload bits over ideal bits, minus 1 (e.g. 0.0003 = 0.03 %).
+  double coding_loss() const {
+    return ideal_bits > 0 ? static_cast<double>(payload_size) * 8.0 / ideal_bits - 1.0 : 0.0;
+  }
+};
+
+/// Compress `input` with `config`. Returns the whole .nnc container.
+/// Throws Error(kUsage) for an invalid config, kUnsupported for an
+/// unavailable model kind or device.
+std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& config,
+                              const RunOptions& options, Stats* stats = nullptr);
+
+/// Decompress a whole .nnc container. Throws Error with kNotOurs, kVersion,
+/// kTruncated, kCorrupt (checksums; a diverging decode stops at the first bad
+/// checkpoint and names the position), kFingerprint (made on another
+/// device/build/thread count, unless options.force).
+std::vector<uint8_t> decompress(std::span<const uint8_t> file, const RunOptions& options,
+                                Stats* stats = nullptr);
+
+/// The header of a container, for display (`nncomp info`).
+struct FileInfo {
+  uint16_t format_version = 0;
+  std::string model_name;
+  Config config;
+  Fingerprint fingerprint;
+  uint64_t original_size = 0, file_size = 0, header_size = 0, payload_size = 0;
+  uint64_t original_xxh64 = 0;
+  double ideal_bits = 0;
+  uint32_t n_checkpoints = 0, checkpoint_segments = 0;
+  std::vector<uint32_t> stream_sizes;
+};
+/// Parse the header (checks it fully, but not the payload checksum).
+FileInfo inspect(std::span<const uint8_t> file);
+
+/// A named profile for a model kind, e.g. profile("gpt", "cpu").
+/// Throws Error(kUsage) naming the known ones.
+Config profile(const std::string& model, const std::string& name);
+/// Profile names of a model kind, and all model kind names.
+std::vector<std::string> profile_names(const std::string& model);
+std::vector<std::string> model_names();
+/// Name of a model kind.
+std::string model_name(ModelKind kind);
+/// Parse a model name (kUsage if unknown).
+ModelKind model_kind(const std::string& name);
+
+/// The fingerprint this process would write (device "cpu"/"cuda", threads).
+Fingerprint current_fingerprint(const std::string& device, uint32_t threads);
+
+/// Version string of this build, and of the LibTorch it runs on.
+std::string version();
+
+}  // namespace nncomp

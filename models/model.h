@@ -1,0 +1,69 @@
+// model.h — the narrow interface between the engine and a byte-level model.
+//
+// The engine drives a model in two modes that both directions of coding run
+// identically (DESIGN.md §1):
+//   step mode   begin_segment(context) then step(tokens) once per coded byte;
+//   train mode  forward(window) over context + segment, loss and backward in
+//               the engine, then the optimizer (models/optim.h).
+// Models know nothing of files, coders or streams beyond the batch dimension.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nncomp/config.h"
+
+namespace nncomp::models {
+
+inline constexpr int64_t kVocab = 256;  ///< byte-level vocabulary
+
+/// Parameters split the way the optimizer treats them.
+struct ParamGroups {
+  /// 2-D hidden matrices for Muon, each with the number of equal row blocks
+  /// orthogonalised separately (3 for a fused q/k/v matrix, else 1).
+  std::vector<torch::Tensor> muon;
+  std::vector<int64_t> muon_blocks;
+  /// Embeddings, head and scalars for AdamW.
+  std::vector<torch::Tensor> adam;
+};
+
+/// An online byte-level language model over a batch of B streams.
+class Model : public torch::nn::Module {
+ public:
+  /// Prepare step mode for a segment of at most `max_steps` steps:
+  /// rebuild the per-stream cache/state from `ctx_inputs` (int64 [B, ctx_len],
+  /// the inputs of the ctx_len positions before the segment) with the current
+  /// weights. Runs without autograd.
+  virtual void begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps) = 0;
+
+  /// One step: `tokens` int64 [B] (the previous byte of each stream) →
+  /// logits float32 [B, 256] for the next byte. Runs without autograd.
+  /// Throws c10::Error if called more than max_steps times after begin_segment.
+  virtual torch::Tensor step(const torch::Tensor& tokens) = 0;
+
+  /// Training forward: `inputs` int64 [B, T] → logits float32 [B, T, 256],
+  /// causal, positions 0..T-1 as in step mode (context first).
+  virtual torch::Tensor forward(const torch::Tensor& inputs) = 0;
+
+  /// The parameters, grouped for the optimizer.
+  virtual ParamGroups param_groups() = 0;
+
+  /// Number of scalar parameters.
+  int64_t n_params();
+};
+
+/// Build a model of `config.kind`, initialised deterministically from `seed`
+/// (the same bits on every machine). Throws nncomp::Error(kUnsupported) for a
+/// kind this build does not have, kUsage for an invalid shape.
+std::shared_ptr<Model> make_model(const ModelConfig& config, int64_t max_len, uint64_t seed);
+
+/// Name of a model kind ("gpt", ...) and the reverse lookup (kUsage if unknown).
+std::string model_name(ModelKind kind);
+ModelKind model_kind(const std::string& name);
+/// All names in table order, available or not.
+std::vector<std::string> model_names();
+
+}  // namespace nncomp::models

@@ -1,0 +1,152 @@
+// api.cpp — the public API (include/nncomp/nncomp.h) over engine and container.
+#include <xxhash.h>
+
+#include <chrono>
+
+#include "nncomp/nncomp.h"
+#include "src/container.h"
+#include "src/engine.h"
+#include "src/runtime.h"
+
+namespace nncomp {
+namespace {
+
+constexpr uint32_t kDefaultThreads = 2;
+
+void validate(const Config& c) {
+  auto need = [](bool ok, const std::string& what) {
+    if (!ok) throw Error(ErrorKind::kUsage, "invalid configuration: " + what);
+  };
+  need(c.engine.n_streams >= 1 && c.engine.n_streams <= 65536, "n_streams must be in 1..65536");
+  need(c.engine.seg_len >= 1 && c.engine.seg_len <= 65536, "seg_len must be in 1..65536");
+  need(c.engine.ctx_len <= 1048576, "ctx_len must be at most 1048576");
+  need(c.model.n_layer >= 1 && c.model.n_layer <= 256, "n_layer must be in 1..256");
+  need(c.model.n_head >= 1 && c.model.d_model % c.model.n_head == 0,
+       "d_model must be a multiple of n_head");
+  need(c.model.ffn_mult >= 1 && c.model.ffn_mult <= 64, "ffn_mult must be in 1..64");
+  need(c.optim.ns_steps <= 100, "ns_steps must be at most 100");
+}
+
+std::vector<uint8_t> padded_streams(std::span<const uint8_t> input, const StreamLayout& layout,
+                                    uint32_t n_streams) {
+  // Streams are contiguous slices in order, so the stream-major buffer is the
+  // input followed by zero padding.
+  std::vector<uint8_t> tokens(layout.length * n_streams, 0);
+  std::copy(input.begin(), input.end(), tokens.begin());
+  return tokens;
+}
+
+}  // namespace
+
+std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& config,
+                              const RunOptions& options, Stats* stats) {
+  validate(config);
+  const std::string device = options.device.empty() ? "cpu" : options.device;
+  const uint32_t threads = options.threads ? options.threads : kDefaultThreads;
+  init_runtime(device, threads);
+  const auto t0 = std::chrono::steady_clock::now();
+
+  const uint32_t B = config.engine.n_streams;
+  StreamLayout layout(input.size(), B);
+  auto tokens = padded_streams(input, layout, B);
+  std::vector<std::vector<uint8_t>> payload(B);
+  std::vector<coder::RangeEncoder> encoders;
+  encoders.reserve(B);
+  for (auto& out : payload) encoders.emplace_back(&out);
+
+  Header header;
+  header.config = config;
+  header.fingerprint = current_fingerprint(device, threads);
+  header.original_size = input.size();
+  header.original_xxh64 = XXH64(input.data(), input.size(), 0);
+  header.checkpoint_segments = choose_checkpoint_segments(input.size(), config.engine);
+
+  EngineJob job;
+  job.config = &config;
+  job.layout = &layout;
+  job.tokens = &tokens;
+  job.encoders = &encoders;
+  job.checkpoint_segments = header.checkpoint_segments;
+  job.checkpoints = &header.checkpoints;
+  job.progress = options.progress;
+  const EngineResult r = run_engine(job);
+  for (auto& e : encoders) e.finish();
+  header.ideal_bits = r.ideal_bits;
+  auto file = write_container(header, payload);
+
+  if (stats) {
+    *stats = Stats{};
+    stats->original_size = input.size();
+    stats->compressed_size = file.size();
+    for (const auto& p : payload) stats->payload_size += p.size();
+    stats->ideal_bits = r.ideal_bits;
+    stats->n_params = r.n_params;
+    stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  return file;
+}
+
+std::vector<uint8_t> decompress(std::span<const uint8_t> file, const RunOptions& options,
+                                Stats* stats) {
+  ParsedContainer parsed = parse_container(file);
+  const Header& h = parsed.header;
+  const std::string device = options.device.empty() ? h.fingerprint.device_kind : options.device;
+  const uint32_t threads = options.threads ? options.threads : h.fingerprint.threads;
+  check_fingerprint(h.fingerprint, current_fingerprint(device, threads), options.force);
+  validate(h.config);
+  init_runtime(device, threads);
+  const auto t0 = std::chrono::steady_clock::now();
+
+  const uint32_t B = h.config.engine.n_streams;
+  StreamLayout layout(h.original_size, B);
+  std::vector<uint8_t> tokens(layout.length * B, 0);
+  std::vector<coder::RangeDecoder> decoders;
+  decoders.reserve(B);
+  for (const auto& s : parsed.streams) decoders.emplace_back(s.data(), s.size());
+
+  std::vector<uint32_t> checkpoints = h.checkpoints;
+  EngineJob job;
+  job.config = &h.config;
+  job.layout = &layout;
+  job.tokens = &tokens;
+  job.decoders = &decoders;
+  job.checkpoint_segments = h.checkpoint_segments;
+  job.checkpoints = &checkpoints;
+  job.progress = options.progress;
+  const EngineResult r = run_engine(job);
+
+  tokens.resize(h.original_size);
+  if (XXH64(tokens.data(), tokens.size(), 0) != h.original_xxh64)
+    throw Error(ErrorKind::kCorrupt, "checksum of the decoded data does not match the original's");
+  if (stats) {
+    *stats = Stats{};
+    stats->original_size = h.original_size;
+    stats->compressed_size = file.size();
+    for (uint32_t s : h.stream_sizes) stats->payload_size += s;
+    stats->ideal_bits = r.ideal_bits;
+    stats->n_params = r.n_params;
+    stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  return tokens;
+}
+
+FileInfo inspect(std::span<const uint8_t> file) {
+  const Header h = parse_header(file);
+  FileInfo info;
+  info.format_version = kFormatVersion;
+  info.model_name = model_name(h.config.model.kind);
+  info.config = h.config;
+  info.fingerprint = h.fingerprint;
+  info.original_size = h.original_size;
+  info.file_size = file.size();
+  info.original_xxh64 = h.original_xxh64;
+  info.ideal_bits = h.ideal_bits;
+  info.stream_sizes = h.stream_sizes;
+  for (uint32_t s : h.stream_sizes) info.payload_size += s;
+  info.header_size = file.size() - info.payload_size;
+  info.n_checkpoints = static_cast<uint32_t>(h.checkpoints.size());
+  info.checkpoint_segments = h.checkpoint_segments;
+  return info;
+}
+
+}  // namespace nncomp

@@ -1,0 +1,198 @@
+// main.cpp — the nncomp command line: c (compress), d (decompress), info.
+// Uses only the public API in include/nncomp/.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "nncomp/nncomp.h"
+#include "src/cli/files.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: nncomp c [options] IN OUT     compress IN into OUT ('-' = stdin/stdout)\n"
+    "       nncomp d [options] IN OUT     decompress\n"
+    "       nncomp info FILE              show a compressed file's header\n";
+
+std::string human_time(double s) {
+  if (s < 0 || s > 1e7) return "?";
+  const auto t = static_cast<long>(s + 0.5);
+  return t >= 3600 ? fmt::format("{}h{:02}m", t / 3600, t / 60 % 60)
+                   : fmt::format("{}m{:02}s", t / 60, t % 60);
+}
+
+void print_progress(const nncomp::Progress& p) {
+  const double kbs = p.seconds > 0 ? p.done / 1000.0 / p.seconds : 0;
+  const double bpc = p.done ? p.bits / p.done : 0;
+  const double eta = kbs > 0 ? (p.total - p.done) / 1000.0 / kbs : -1;
+  fmt::print(stderr, "\r{:5.1f}%  {}/{} B  {:.3f} bpc  {:.2f} KB/s  ETA {}   ",
+             p.total ? 100.0 * p.done / p.total : 100.0, p.done, p.total, bpc, kbs, human_time(eta));
+  std::fflush(stderr);
+}
+
+void print_info(const nncomp::FileInfo& i) {
+  const auto& m = i.config.model;
+  const auto& e = i.config.engine;
+  const auto& o = i.config.optim;
+  const auto& f = i.fingerprint;
+  const double payload_bits = 8.0 * static_cast<double>(i.payload_size);
+  fmt::print("format version   {}\n", i.format_version);
+  fmt::print("model            {}  n_layer={} d_model={} n_head={} ffn_mult={} rope_base={} logit_cap={}\n",
+             i.model_name, m.n_layer, m.d_model, m.n_head, m.ffn_mult, m.rope_base, m.logit_cap);
+  fmt::print("engine           n_streams={} seg_len={} ctx_len={} seed={}\n", e.n_streams, e.seg_len,
+             e.ctx_len, i.config.seed);
+  fmt::print("optimizer        muon lr={} momentum={} ns_steps={} wd={}; adamw lr={} betas=({}, {}) eps={};"
+             " warmup={} lr_end_frac={}\n",
+             o.muon_lr, o.muon_momentum, o.ns_steps, o.weight_decay, o.adam_lr, o.adam_beta1,
+             o.adam_beta2, o.adam_eps, o.warmup_steps, o.lr_end_frac);
+  fmt::print("fingerprint      device={} ({}) cpu_capability={} threads={} libtorch={}{} nncomp={}\n",
+             f.device_kind, f.device_name, f.cpu_capability, f.threads, f.torch_version,
+             f.cuda_version.empty() ? "" : " cuda=" + f.cuda_version, f.build);
+  fmt::print("original         {} bytes, xxh64 {:016x}\n", i.original_size, i.original_xxh64);
+  fmt::print("compressed       {} bytes (header {}, payload {} in {} streams)\n", i.file_size,
+             i.header_size, i.payload_size, i.stream_sizes.size());
+  if (i.original_size) {
+    fmt::print("ratio            {:.3f} bpc (file), {:.3f} bpc (payload), {:.4f}x\n",
+               8.0 * i.file_size / i.original_size, payload_bits / i.original_size,
+               static_cast<double>(i.original_size) / i.file_size);
+    fmt::print("coding loss      ideal {:.0f} bits, payload {:.0f} bits: {:+.4f} %\n", i.ideal_bits,
+               payload_bits, i.ideal_bits > 0 ? 100.0 * (payload_bits / i.ideal_bits - 1.0) : 0.0);
+  }
+  fmt::print("checkpoints      {} (every {} segments)\n", i.n_checkpoints, i.checkpoint_segments);
+}
+
+int run(int argc, char** argv) {
+  std::string command, in, out, model = "gpt", profile_name = "cpu", device;
+  uint32_t threads = 0;
+  bool overwrite = false, force = false, quiet = false, verbose = false;
+
+  po::options_description general("Options");
+  general.add_options()
+      ("help,h", "show this help")
+      ("version,V", "show the version")
+      ("model,m", po::value(&model), "model kind: gpt (rwkv, ngpt: not yet built) [gpt]")
+      ("profile,p", po::value(&profile_name), "profile: tiny, cpu [cpu]")
+      ("threads,t", po::value(&threads), "intra-op threads (recorded; decoding needs the same) [2]")
+      ("device", po::value(&device), "cpu or cuda [cpu; decompression: the file's]")
+      ("force-overwrite,f", po::bool_switch(&overwrite), "overwrite an existing output file")
+      ("force", po::bool_switch(&force), "decode even if the file was made on another device/build")
+      ("quiet,q", po::bool_switch(&quiet), "print nothing but errors")
+      ("verbose,v", po::bool_switch(&verbose), "progress even when stderr is not a terminal; details");
+  po::options_description tuning("Overrides of the profile (compression)");
+  tuning.add_options()
+      ("n-layer", po::value<uint32_t>(), "transformer layers")
+      ("d-model", po::value<uint32_t>(), "model width")
+      ("n-head", po::value<uint32_t>(), "attention heads")
+      ("ffn-mult", po::value<uint32_t>(), "MLP width multiplier")
+      ("n-streams", po::value<uint32_t>(), "parallel streams (batch)")
+      ("seg-len", po::value<uint32_t>(), "steps per stream between optimizer steps")
+      ("ctx-len", po::value<uint32_t>(), "context tokens before each segment")
+      ("lr", po::value<double>(), "Muon learning rate")
+      ("adam-lr", po::value<double>(), "AdamW learning rate")
+      ("lr-end", po::value<double>(), "lr at the end of the file, as a fraction of the start")
+      ("warmup", po::value<uint32_t>(), "optimizer steps of linear lr warm-up")
+      ("seed", po::value<uint64_t>(), "initialisation seed");
+  po::options_description hidden;
+  hidden.add_options()("command", po::value(&command))("in", po::value(&in))("out", po::value(&out));
+  po::options_description all;
+  all.add(general).add(tuning).add(hidden);
+  po::positional_options_description pos;
+  pos.add("command", 1).add("in", 1).add("out", 1);
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw nncomp::Error(nncomp::ErrorKind::kUsage, e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << kUsage << "\n" << general << "\n" << tuning;
+    return 0;
+  }
+  if (vm.count("version")) {
+    std::cout << nncomp::version() << "\n";
+    return 0;
+  }
+  using nncomp::Error, nncomp::ErrorKind;
+  if (command == "info") {
+    if (in.empty() || !out.empty()) throw Error(ErrorKind::kUsage, "info takes one FILE");
+    print_info(nncomp::inspect(nncomp::cli::read_all(in)));
+    return 0;
+  }
+  if (command != "c" && command != "d")
+    throw Error(ErrorKind::kUsage, command.empty() ? "no command given" : "unknown command '" + command + "'");
+  if (in.empty() || out.empty()) throw Error(ErrorKind::kUsage, "need IN and OUT");
+  if (in == out && in != "-") throw Error(ErrorKind::kUsage, "IN and OUT are the same file");
+  nncomp::cli::check_writable(out, overwrite);
+
+  nncomp::RunOptions options;
+  options.device = device;
+  options.threads = threads;
+  options.force = force;
+  if (!quiet && (verbose || isatty(STDERR_FILENO))) options.progress = print_progress;
+
+  nncomp::Stats stats;
+  std::vector<uint8_t> result;
+  if (command == "c") {
+    nncomp::Config config = nncomp::profile(model, profile_name);
+    auto u32 = [&](const char* k, uint32_t& field) { if (vm.count(k)) field = vm[k].as<uint32_t>(); };
+    auto f64 = [&](const char* k, double& field) { if (vm.count(k)) field = vm[k].as<double>(); };
+    u32("n-layer", config.model.n_layer);
+    u32("d-model", config.model.d_model);
+    u32("n-head", config.model.n_head);
+    u32("ffn-mult", config.model.ffn_mult);
+    u32("n-streams", config.engine.n_streams);
+    u32("seg-len", config.engine.seg_len);
+    u32("ctx-len", config.engine.ctx_len);
+    u32("warmup", config.optim.warmup_steps);
+    f64("lr", config.optim.muon_lr);
+    f64("adam-lr", config.optim.adam_lr);
+    f64("lr-end", config.optim.lr_end_frac);
+    if (vm.count("seed")) config.seed = vm["seed"].as<uint64_t>();
+    const auto input = nncomp::cli::read_all(in);
+    result = nncomp::compress(input, config, options, &stats);
+  } else {
+    for (const char* k : {"model", "profile", "n-layer", "d-model", "n-head", "ffn-mult", "n-streams",
+                          "seg-len", "ctx-len", "lr", "adam-lr", "lr-end", "warmup", "seed"})
+      if (vm.count(k))
+        throw Error(ErrorKind::kUsage, fmt::format("--{} applies to compression; the file says how to decode", k));
+    const auto input = nncomp::cli::read_all(in);
+    result = nncomp::decompress(input, options, &stats);
+  }
+  nncomp::cli::write_all(out, result, overwrite);
+  if (options.progress) fmt::print(stderr, "\n");
+  if (!quiet) {
+    const double bpc = stats.original_size ? 8.0 * stats.compressed_size / stats.original_size : 0;
+    fmt::print(stderr, "{} {} -> {} bytes ({:.4f} bpc), {:.1f} s, {:.2f} KB/s\n",
+               command == "c" ? "compressed" : "decompressed",
+               command == "c" ? stats.original_size : stats.compressed_size,
+               command == "c" ? stats.compressed_size : stats.original_size, bpc, stats.seconds,
+               stats.seconds > 0 ? stats.original_size / 1000.0 / stats.seconds : 0.0);
+    if (verbose)
+      fmt::print(stderr, "model {} parameters; ideal {:.0f} bits, payload {} bytes, coding loss {:+.4f} %\n",
+                 stats.n_params, stats.ideal_bits, stats.payload_size, 100.0 * stats.coding_loss());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  nncomp::cli::install_signal_cleanup();
+  try {
+    return run(argc, argv);
+  } catch (const nncomp::Error& e) {
+    fmt::print(stderr, "nncomp: error: {}\n", e.what());
+    if (e.kind() == nncomp::ErrorKind::kUsage) fmt::print(stderr, "{}", kUsage);
+    return e.kind() == nncomp::ErrorKind::kUsage ? 2 : 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "nncomp: error: {}\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,154 @@
+// engine.cpp — predict, code, train: one loop for both directions.
+#include "src/engine.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "coder/quantize.h"
+#include "models/model.h"
+#include "models/optim.h"
+
+namespace nncomp {
+namespace {
+
+// int64 [B, count] of token i = from..from+count-1 of every stream (0 where i < 0).
+torch::Tensor gather(const std::vector<uint8_t>& tokens, uint64_t L, int64_t B, int64_t from,
+                     int64_t count) {
+  auto out = torch::zeros({B, count}, torch::kInt64);
+  int64_t* p = out.data_ptr<int64_t>();
+  for (int64_t s = 0; s < B; ++s)
+    for (int64_t j = 0; j < count; ++j) {
+      const int64_t i = from + j;
+      if (i >= 0) p[s * count + j] = tokens[s * L + static_cast<uint64_t>(i)];
+    }
+  return out;
+}
+
+// Low 32 bits of XXH64 of stream positions [p0, p1) of every stream, stream-major.
+uint32_t group_hash(const std::vector<uint8_t>& tokens, const StreamLayout& layout, uint64_t p0,
+                    uint64_t p1) {
+  XXH64_state_t* st = XXH64_createState();
+  XXH64_reset(st, 0);
+  for (size_t s = 0; s < layout.lens.size(); ++s) {
+    const uint64_t end = std::min(p1, layout.lens[s]);
+    if (end > p0) XXH64_update(st, tokens.data() + s * layout.length + p0, end - p0);
+  }
+  const uint64_t h = XXH64_digest(st);
+  XXH64_freeState(st);
+  return static_cast<uint32_t>(h);
+}
+
+}  // namespace
+
+StreamLayout::StreamLayout(uint64_t size_, uint32_t n_streams) : size(size_) {
+  length = (size + n_streams - 1) / n_streams;
+  for (uint32_t s = 0; s < n_streams; ++s) {
+    const uint64_t begin = s * length;
+    lens.push_back(begin >= size ? 0 : std::min(length, size - begin));
+  }
+}
+
+uint32_t choose_checkpoint_segments(uint64_t size, const EngineConfig& engine) {
+  const uint64_t per_segment = static_cast<uint64_t>(engine.n_streams) * engine.seg_len;
+  const uint64_t want = std::max<uint64_t>(65536, size / 256);
+  return static_cast<uint32_t>(std::max<uint64_t>(1, (want + per_segment - 1) / per_segment));
+}
+
+EngineResult run_engine(const EngineJob& job) {
+  const Config& cfg = *job.config;
+  const StreamLayout& layout = *job.layout;
+  std::vector<uint8_t>& tokens = *job.tokens;
+  const bool decoding = job.decoders != nullptr;
+  const int64_t B = cfg.engine.n_streams, S = cfg.engine.seg_len, C = cfg.engine.ctx_len;
+  const uint64_t L = layout.length;
+  const uint64_t n_segments = (L + S - 1) / S;
+
+  auto model = models::make_model(cfg.model, C + S, cfg.seed);
+  models::Optimizer optimizer(model->param_groups(), cfg.optim);
+  EngineResult result;
+  result.n_params = model->n_params();
+
+  std::vector<uint32_t> cdf(models::kVocab + 1);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto last_report = t0;
+  uint64_t done = 0, group_start = 0;
+  size_t checkpoint_index = 0;
+
+  for (uint64_t seg = 0; seg < n_segments; ++seg) {
+    const int64_t start = static_cast<int64_t>(seg) * S;
+    const int64_t steps = std::min<int64_t>(S, static_cast<int64_t>(L) - start);
+
+    // Predict and code: identical calls in both directions.
+    model->begin_segment(gather(tokens, L, B, start - C - 1, C), steps);
+    for (int64_t t = 0; t < steps; ++t) {
+      const uint64_t pos = static_cast<uint64_t>(start + t);
+      auto prev = gather(tokens, L, B, start + t - 1, 1).view({B});
+      auto probs = torch::softmax(model->step(prev), -1).contiguous();  // (B, 256) float32
+      const float* p = probs.data_ptr<float>();
+      for (int64_t s = 0; s < B; ++s) {
+        if (pos >= layout.lens[s]) continue;  // this stream has ended
+        const float* ps = p + s * models::kVocab;
+        coder::quantize_cdf(ps, models::kVocab, cdf.data());
+        uint8_t& x = tokens[s * L + pos];
+        if (decoding)
+          x = static_cast<uint8_t>((*job.decoders)[s].decode(cdf.data(), models::kVocab));
+        else
+          (*job.encoders)[s].encode(cdf.data(), x);
+        result.ideal_bits -= std::log2(static_cast<double>(ps[x]));
+        ++done;
+      }
+    }
+
+    // Train on the segment (not after the last one: nothing would use it).
+    if (seg + 1 < n_segments) {
+      auto window = gather(tokens, L, B, start - C - 1, C + steps);    // (B, C+steps) inputs
+      auto targets = gather(tokens, L, B, start, steps).view({-1});   // (B·steps)
+      auto mask = torch::zeros({B, steps}, torch::kFloat32);
+      for (int64_t s = 0; s < B; ++s) {
+        const int64_t live = std::clamp<int64_t>(static_cast<int64_t>(layout.lens[s]) - start, 0, steps);
+        if (live > 0) mask[s].narrow(0, 0, live).fill_(1.0f);
+      }
+      auto logits = model->forward(window).narrow(1, C, steps).reshape({B * steps, models::kVocab});
+      auto nll = torch::nn::functional::cross_entropy(
+          logits, targets, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+      auto loss = (nll * mask.view({-1})).sum() / static_cast<double>(B * steps);
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step(models::lr_scale(cfg.optim, seg, n_segments - 1));
+    }
+
+    // Divergence checkpoint after every checkpoint_segments segments and at the end.
+    if ((seg + 1) % job.checkpoint_segments == 0 || seg + 1 == n_segments) {
+      const uint64_t group_end = static_cast<uint64_t>(start + steps);
+      const uint32_t h = group_hash(tokens, layout, group_start, group_end);
+      if (decoding) {
+        if (checkpoint_index >= job.checkpoints->size() || (*job.checkpoints)[checkpoint_index] != h)
+          throw Error(ErrorKind::kCorrupt,
+                      "decoding diverged at checkpoint " + std::to_string(checkpoint_index + 1) + " of " +
+                          std::to_string(job.checkpoints->size()) + " (stream offsets " +
+                          std::to_string(group_start) + ".." + std::to_string(group_end) +
+                          "): the file was made with a different computation (device, build, "
+                          "thread count) or its payload is corrupt; nothing was written");
+      } else {
+        job.checkpoints->push_back(h);
+      }
+      ++checkpoint_index;
+      group_start = group_end;
+    }
+
+    if (job.progress) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_report >= std::chrono::milliseconds(250) || seg + 1 == n_segments) {
+        last_report = now;
+        job.progress({done, layout.size, result.ideal_bits,
+                      std::chrono::duration<double>(now - t0).count()});
+      }
+    }
+  }
+  return result;
+}
+
+}  // namespace nncomp

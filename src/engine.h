@@ -1,0 +1,56 @@
+// engine.h — the one loop that runs both directions (DESIGN.md §1).
+//
+// For each segment: rebuild the model's step cache from the context, then for
+// each of seg_len steps predict all n_streams next bytes at once, quantise the
+// distributions and code (or decode) one byte per live stream; then train on
+// the segment. Encoder and decoder execute exactly the same tensor operations
+// with the same shapes; only the symbol I/O differs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "coder/range_coder.h"
+#include "nncomp/config.h"
+#include "nncomp/nncomp.h"
+
+namespace nncomp {
+
+/// Streams of an input of `size` bytes: stream s holds bytes [s·L, s·L + len[s]).
+struct StreamLayout {
+  uint64_t size = 0;     ///< original bytes
+  uint64_t length = 0;   ///< L = ceil(size / n_streams), bytes per stream
+  std::vector<uint64_t> lens;  ///< bytes actually in each stream (≤ L)
+  StreamLayout(uint64_t size, uint32_t n_streams);
+};
+
+/// The segment count per divergence checkpoint chosen for an input: enough
+/// segments to cover max(64 KiB, size/256) bytes, at least one.
+uint32_t choose_checkpoint_segments(uint64_t size, const EngineConfig& engine);
+
+/// One run of the engine. Exactly one of `encoders` / `decoders` is non-null
+/// and holds n_streams coders. `tokens` has n_streams·L bytes, stream-major,
+/// zero beyond each stream's length: the input when encoding, filled in when
+/// decoding. `checkpoints` is filled when encoding and checked when decoding
+/// (Error kCorrupt at the first mismatch, naming the stream offsets).
+struct EngineJob {
+  const Config* config = nullptr;
+  const StreamLayout* layout = nullptr;
+  std::vector<uint8_t>* tokens = nullptr;
+  std::vector<coder::RangeEncoder>* encoders = nullptr;
+  std::vector<coder::RangeDecoder>* decoders = nullptr;
+  uint32_t checkpoint_segments = 1;
+  std::vector<uint32_t>* checkpoints = nullptr;
+  std::function<void(const Progress&)> progress;
+};
+
+/// Runs the job; returns Σ −log2 p(x) (bits) of the coded bytes under the
+/// model's float probabilities, and the model's parameter count.
+struct EngineResult {
+  double ideal_bits = 0;
+  int64_t n_params = 0;
+};
+EngineResult run_engine(const EngineJob& job);
+
+}  // namespace nncomp

@@ -1,0 +1,68 @@
+// profiles.cpp — named configurations per model kind.
+//
+// tiny: for tests, seconds per 100 KB. cpu: the CPU default, chosen by
+// measurement on enwik6 (README "Profiles" gives the figures).
+#include <map>
+
+#include "models/model.h"
+#include "nncomp/nncomp.h"
+
+namespace nncomp {
+namespace {
+
+const std::map<std::string, Config>& gpt_profiles() {
+  static const std::map<std::string, Config> table = [] {
+    std::map<std::string, Config> t;
+    Config tiny;
+    tiny.model = {ModelKind::kGpt, /*n_layer=*/1, /*d_model=*/32, /*n_head=*/1, /*ffn_mult=*/2,
+                  /*rope_base=*/1024.0, /*logit_cap=*/15.0};
+    tiny.engine = {/*n_streams=*/4, /*seg_len=*/16, /*ctx_len=*/16};
+    tiny.optim.muon_lr = 0.02;
+    t["tiny"] = tiny;
+
+    Config cpu;
+    cpu.model = {ModelKind::kGpt, /*n_layer=*/4, /*d_model=*/128, /*n_head=*/2, /*ffn_mult=*/4,
+                 /*rope_base=*/1024.0, /*logit_cap=*/15.0};
+    cpu.engine = {/*n_streams=*/16, /*seg_len=*/32, /*ctx_len=*/64};
+    cpu.optim.muon_lr = 0.02;
+    cpu.optim.lr_end_frac = 0.5;
+    cpu.optim.adam_lr = 3e-3;
+    t["cpu"] = cpu;
+    return t;
+  }();
+  return table;
+}
+
+const std::map<std::string, Config>* profiles_of(const std::string& model) {
+  switch (models::model_kind(model)) {
+    case ModelKind::kGpt: return &gpt_profiles();
+    default: return nullptr;
+  }
+}
+
+}  // namespace
+
+Config profile(const std::string& model, const std::string& name) {
+  const auto* table = profiles_of(model);
+  if (!table) throw Error(ErrorKind::kUnsupported, "model '" + model + "' is not available in this build");
+  auto it = table->find(name);
+  if (it == table->end()) {
+    std::string known;
+    for (const auto& [k, v] : *table) known += (known.empty() ? "" : ", ") + k;
+    throw Error(ErrorKind::kUsage, "unknown profile '" + name + "' for model " + model + " (known: " + known + ")");
+  }
+  return it->second;
+}
+
+std::vector<std::string> profile_names(const std::string& model) {
+  std::vector<std::string> names;
+  if (const auto* table = profiles_of(model))
+    for (const auto& [k, v] : *table) names.push_back(k);
+  return names;
+}
+
+std::vector<std::string> model_names() { return models::model_names(); }
+std::string model_name(ModelKind kind) { return models::model_name(kind); }
+ModelKind model_kind(const std::string& name) { return models::model_kind(name); }
+
+}  // namespace nncomp

@@ -1,0 +1,574 @@
+// container_test.cpp — round trips and hostile inputs for the .nnc format v1.
+//
+// Field offsets below are taken from the byte table in docs/FORMAT.md, so these
+// tests also check that the document and the code agree.
+#include <gtest/gtest.h>
+#include <xxhash.h>
+
+#include <bit>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "src/container.h"
+
+namespace nncomp {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+// ---- offsets from docs/FORMAT.md ---------------------------------------------
+constexpr size_t kOffVersion = 8;
+constexpr size_t kOffHeaderLen = 10;
+constexpr size_t kOffKind = 14;
+constexpr size_t kOffNLayer = 15;
+constexpr size_t kOffDModel = 19;
+constexpr size_t kOffNHead = 23;
+constexpr size_t kOffFfnMult = 27;
+constexpr size_t kOffRopeBase = 31;
+constexpr size_t kOffNStreams = 47;
+constexpr size_t kOffSegLen = 51;
+constexpr size_t kOffCtxLen = 55;
+constexpr size_t kOffMuonMomentum = 67;
+constexpr size_t kOffNsSteps = 75;
+constexpr size_t kOffAdamLr = 79;
+constexpr size_t kOffSeed = 131;
+constexpr size_t kOffQuantRule = 139;
+constexpr size_t kOffFreqBits = 140;
+constexpr size_t kOffStrings = 141;  // six strings: u16 length + bytes
+
+uint64_t get_le(const Bytes& f, size_t off, int n) {
+  uint64_t v = 0;
+  for (int i = n - 1; i >= 0; --i) v = (v << 8) | f.at(off + i);
+  return v;
+}
+void put_le(Bytes& f, size_t off, uint64_t v, int n) {
+  for (int i = 0; i < n; ++i) f.at(off + i) = static_cast<uint8_t>(v >> (8 * i));
+}
+
+// Offsets of the fields after the variable-length strings.
+struct Tail {
+  size_t threads, sm_count, original_size, original_xxh64, checkpoint_segments;
+  size_t checkpoint_count, checkpoints, ideal_bits, stream_count, stream_sizes;
+  size_t payload_xxh64, checksum, payload;
+};
+Tail tail_of(const Bytes& f) {
+  size_t off = kOffStrings;
+  for (int i = 0; i < 6; ++i) off += 2 + get_le(f, off, 2);
+  Tail t{};
+  t.threads = off;
+  t.sm_count = off + 4;
+  t.original_size = off + 8;
+  t.original_xxh64 = off + 16;
+  t.checkpoint_segments = off + 24;
+  t.checkpoint_count = off + 28;
+  t.checkpoints = off + 32;
+  t.ideal_bits = t.checkpoints + 4 * get_le(f, t.checkpoint_count, 4);
+  t.stream_count = t.ideal_bits + 8;
+  t.stream_sizes = t.stream_count + 4;
+  t.payload_xxh64 = t.stream_sizes + 4 * get_le(f, t.stream_count, 4);
+  t.checksum = t.payload_xxh64 + 8;
+  t.payload = t.checksum + 8;
+  return t;
+}
+
+// Recomputes the header checksum after a patch, so that the field checks and
+// not the checksum must catch the patched value.
+void reseal(Bytes& f) {
+  const size_t body_end = 14 + get_le(f, kOffHeaderLen, 4);
+  put_le(f, body_end, XXH64(f.data(), body_end, 0), 8);
+}
+void patch(Bytes& f, size_t off, uint64_t v, int n) {
+  put_le(f, off, v, n);
+  reseal(f);
+}
+
+// ---- fixtures ------------------------------------------------------------------
+
+// Every field differs from its default.
+Header full_header() {
+  Header h;
+  h.config.model = {ModelKind::kNgpt, 6, 192, 3, 3, 5000.5, 30.25};
+  h.config.engine = {5, 7, 96};
+  h.config.optim = {0.031, 0.875, 7, 4.5e-4, 0.8, 0.995, 1e-10, 0.125, 11, 0.375};
+  h.config.seed = 0x0123456789abcdefULL;
+  h.fingerprint = {"cuda", "NVIDIA H100 80GB HBM3 — ünïcode", "AVX512", "2.11.0", "12.8",
+                   "nncomp 0.1.0", 8, 132};
+  h.original_size = 1000;  // L = 200, segments = ceil(200 / 7) = 29
+  h.original_xxh64 = 0xfeedfacecafebeefULL;
+  h.checkpoint_segments = 4;  // ceil(29 / 4) = 8 checkpoints
+  h.checkpoints = {1, 2, 0xffffffffu, 4, 5, 6, 7, 0x80000000u};
+  h.ideal_bits = 1234.5625;
+  h.stream_sizes = {99, 99};  // must be replaced by write_container
+  h.payload_xxh64 = 42;       // likewise
+  return h;
+}
+
+std::vector<Bytes> full_streams() {
+  return {{1, 2, 3}, {}, {4, 5, 6, 7, 8, 9, 10}, {}, {0xff}};
+}
+
+Bytes full_file() { return write_container(full_header(), full_streams()); }
+
+// A small valid file for the exhaustive loops.
+Bytes small_file() {
+  Header h;
+  h.config.engine = {2, 4, 8};
+  h.fingerprint = {"cpu", "x", "AVX2", "2.11.0", "", "b", 1, 0};
+  h.original_size = 10;  // L = 5, segments = 2, one checkpoint
+  h.checkpoint_segments = 2;
+  h.checkpoints = {77};
+  return write_container(h, {{10, 20, 30}, {40, 50}});
+}
+
+void expect_same_bits(double a, double b) {
+  EXPECT_EQ(std::bit_cast<uint64_t>(a), std::bit_cast<uint64_t>(b));
+}
+
+void expect_header_eq(const Header& a, const Header& b) {
+  EXPECT_EQ(a.config.model.kind, b.config.model.kind);
+  EXPECT_EQ(a.config.model.n_layer, b.config.model.n_layer);
+  EXPECT_EQ(a.config.model.d_model, b.config.model.d_model);
+  EXPECT_EQ(a.config.model.n_head, b.config.model.n_head);
+  EXPECT_EQ(a.config.model.ffn_mult, b.config.model.ffn_mult);
+  expect_same_bits(a.config.model.rope_base, b.config.model.rope_base);
+  expect_same_bits(a.config.model.logit_cap, b.config.model.logit_cap);
+  EXPECT_EQ(a.config.engine.n_streams, b.config.engine.n_streams);
+  EXPECT_EQ(a.config.engine.seg_len, b.config.engine.seg_len);
+  EXPECT_EQ(a.config.engine.ctx_len, b.config.engine.ctx_len);
+  const OptimConfig& oa = a.config.optim;
+  const OptimConfig& ob = b.config.optim;
+  expect_same_bits(oa.muon_lr, ob.muon_lr);
+  expect_same_bits(oa.muon_momentum, ob.muon_momentum);
+  EXPECT_EQ(oa.ns_steps, ob.ns_steps);
+  expect_same_bits(oa.adam_lr, ob.adam_lr);
+  expect_same_bits(oa.adam_beta1, ob.adam_beta1);
+  expect_same_bits(oa.adam_beta2, ob.adam_beta2);
+  expect_same_bits(oa.adam_eps, ob.adam_eps);
+  expect_same_bits(oa.weight_decay, ob.weight_decay);
+  EXPECT_EQ(oa.warmup_steps, ob.warmup_steps);
+  expect_same_bits(oa.lr_end_frac, ob.lr_end_frac);
+  EXPECT_EQ(a.config.seed, b.config.seed);
+  EXPECT_EQ(a.quant_rule, b.quant_rule);
+  EXPECT_EQ(a.freq_bits, b.freq_bits);
+  EXPECT_EQ(a.fingerprint.device_kind, b.fingerprint.device_kind);
+  EXPECT_EQ(a.fingerprint.device_name, b.fingerprint.device_name);
+  EXPECT_EQ(a.fingerprint.cpu_capability, b.fingerprint.cpu_capability);
+  EXPECT_EQ(a.fingerprint.torch_version, b.fingerprint.torch_version);
+  EXPECT_EQ(a.fingerprint.cuda_version, b.fingerprint.cuda_version);
+  EXPECT_EQ(a.fingerprint.build, b.fingerprint.build);
+  EXPECT_EQ(a.fingerprint.threads, b.fingerprint.threads);
+  EXPECT_EQ(a.fingerprint.sm_count, b.fingerprint.sm_count);
+  EXPECT_EQ(a.original_size, b.original_size);
+  EXPECT_EQ(a.original_xxh64, b.original_xxh64);
+  EXPECT_EQ(a.checkpoint_segments, b.checkpoint_segments);
+  EXPECT_EQ(a.checkpoints, b.checkpoints);
+  expect_same_bits(a.ideal_bits, b.ideal_bits);
+  EXPECT_EQ(a.stream_sizes, b.stream_sizes);
+  EXPECT_EQ(a.payload_xxh64, b.payload_xxh64);
+}
+
+// Runs fn, which must throw Error of `kind` whose message contains `needle`.
+void expect_error(const std::function<void()>& fn, ErrorKind kind, const std::string& needle) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    EXPECT_EQ(static_cast<int>(e.kind()), static_cast<int>(kind)) << e.what();
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)
+        << "message \"" << e.what() << "\" does not mention \"" << needle << "\"";
+    return;
+  }
+  ADD_FAILURE() << "no Error thrown (expected one mentioning \"" << needle << "\")";
+}
+
+void expect_parse_error(const Bytes& f, ErrorKind kind, const std::string& needle) {
+  expect_error([&] { parse_container(f); }, kind, needle);
+  expect_error([&] { parse_header(f); }, kind, needle);
+}
+
+// ---- counts ----------------------------------------------------------------------
+
+TEST(Container, SegmentAndCheckpointCounts) {
+  EXPECT_EQ(segment_count(0, {16, 32, 64}), 0u);
+  EXPECT_EQ(segment_count(1, {16, 32, 64}), 1u);
+  EXPECT_EQ(segment_count(16 * 32, {16, 32, 64}), 1u);
+  EXPECT_EQ(segment_count(16 * 32 + 1, {16, 32, 64}), 2u);  // L = 33
+  EXPECT_EQ(segment_count(1000, {5, 7, 0}), 29u);
+  EXPECT_EQ(segment_count(std::numeric_limits<uint64_t>::max(), {1, 1, 0}),
+            std::numeric_limits<uint64_t>::max());
+  EXPECT_EQ(segment_count(std::numeric_limits<uint64_t>::max(), {65536, 65536, 0}),
+            uint64_t{1} << 32);
+  EXPECT_EQ(checkpoint_count(0, {16, 32, 64}, 0), 0u);
+  EXPECT_EQ(checkpoint_count(1000, {5, 7, 0}, 4), 8u);
+  EXPECT_EQ(checkpoint_count(1000, {5, 7, 0}, 29), 1u);
+  EXPECT_EQ(checkpoint_count(1000, {5, 7, 0}, 1000), 1u);
+  EXPECT_EQ(checkpoint_count(1000, {5, 7, 0}, 1), 29u);
+  expect_error([] { segment_count(5, {0, 32, 64}); }, ErrorKind::kInternal, "n_streams");
+  expect_error([] { checkpoint_count(5, {1, 1, 0}, 0); }, ErrorKind::kInternal,
+               "checkpoint_segments");
+}
+
+// ---- round trips ---------------------------------------------------------------
+
+TEST(Container, RoundTripFullHeader) {
+  const Bytes f = full_file();
+  const ParsedContainer p = parse_container(f);
+  Header want = full_header();
+  want.stream_sizes = {3, 0, 7, 0, 1};
+  const uint8_t payload[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0xff};
+  want.payload_xxh64 = XXH64(payload, sizeof payload, 0);
+  expect_header_eq(p.header, want);
+  ASSERT_EQ(p.streams.size(), 5u);
+  const std::vector<Bytes> streams = full_streams();
+  for (size_t i = 0; i < streams.size(); ++i) {
+    EXPECT_EQ(Bytes(p.streams[i].begin(), p.streams[i].end()), streams[i]) << i;
+    if (!p.streams[i].empty()) {  // views into the caller's buffer
+      EXPECT_GE(p.streams[i].data(), f.data());
+      EXPECT_LT(p.streams[i].data(), f.data() + f.size());
+    }
+  }
+  expect_header_eq(parse_header(f), want);
+
+  // Layout spot checks against docs/FORMAT.md.
+  EXPECT_EQ(0, std::memcmp(f.data(), "\x89NNC\r\n\x1a\n", 8));
+  EXPECT_EQ(get_le(f, kOffVersion, 2), 1u);
+  EXPECT_EQ(get_le(f, kOffKind, 1), 3u);
+  EXPECT_EQ(get_le(f, kOffNLayer, 4), 6u);
+  EXPECT_EQ(get_le(f, kOffDModel, 4), 192u);
+  EXPECT_EQ(get_le(f, kOffNStreams, 4), 5u);
+  EXPECT_EQ(get_le(f, kOffSegLen, 4), 7u);
+  EXPECT_EQ(get_le(f, kOffCtxLen, 4), 96u);
+  EXPECT_EQ(get_le(f, kOffRopeBase, 8), std::bit_cast<uint64_t>(5000.5));
+  EXPECT_EQ(get_le(f, kOffSeed, 8), 0x0123456789abcdefULL);
+  EXPECT_EQ(get_le(f, kOffQuantRule, 1), 1u);
+  EXPECT_EQ(get_le(f, kOffFreqBits, 1), 24u);
+  const Tail t = tail_of(f);
+  EXPECT_EQ(get_le(f, t.threads, 4), 8u);
+  EXPECT_EQ(get_le(f, t.original_size, 8), 1000u);
+  EXPECT_EQ(get_le(f, t.checkpoint_count, 4), 8u);
+  EXPECT_EQ(get_le(f, t.stream_count, 4), 5u);
+  EXPECT_EQ(get_le(f, kOffHeaderLen, 4), t.checksum - 14);
+  EXPECT_EQ(get_le(f, t.checksum, 8), XXH64(f.data(), t.checksum, 0));
+  EXPECT_EQ(f.size(), t.payload + sizeof payload);
+}
+
+TEST(Container, RoundTripEmptyInput) {
+  Header h;  // defaults, original_size 0: no segments, no checkpoints
+  h.config.engine.n_streams = 3;
+  const Bytes f = write_container(h, {{}, {}, {}});
+  const ParsedContainer p = parse_container(f);
+  EXPECT_EQ(p.header.original_size, 0u);
+  EXPECT_TRUE(p.header.checkpoints.empty());
+  EXPECT_EQ(p.header.stream_sizes, (std::vector<uint32_t>{0, 0, 0}));
+  EXPECT_EQ(p.header.payload_xxh64, XXH64(nullptr, 0, 0));
+  ASSERT_EQ(p.streams.size(), 3u);
+  for (const auto& s : p.streams) EXPECT_TRUE(s.empty());
+  EXPECT_EQ(f.size(), tail_of(f).payload);
+}
+
+TEST(Container, TypicalHeaderSize) {
+  // 16 streams, 100 MB input, checkpoints every 1024 segments: 191 checkpoints.
+  Header h;
+  h.fingerprint = {"cuda", "NVIDIA H100 80GB HBM3", "AVX2", "2.11.0", "12.8", "0.1.0", 1, 132};
+  h.original_size = 100'000'000;
+  h.checkpoint_segments = 1024;
+  h.checkpoints.assign(checkpoint_count(h.original_size, h.config.engine, 1024), 0);
+  EXPECT_EQ(h.checkpoints.size(), 191u);
+  const Bytes f = write_container(h, std::vector<Bytes>(16));
+  // 213 fixed bytes + 44 string bytes + 4 per checkpoint + 4 per stream.
+  EXPECT_EQ(f.size(), 213u + 44u + 4u * 191u + 4u * 16u);
+}
+
+// ---- writer refuses inconsistent headers -----------------------------------------
+
+TEST(Container, WriterRejectsInconsistentHeader) {
+  {
+    Header h = full_header();
+    h.checkpoints.pop_back();
+    expect_error([&] { write_container(h, full_streams()); }, ErrorKind::kInternal,
+                 "checkpoint count 7");
+  }
+  {
+    std::vector<Bytes> s = full_streams();
+    s.pop_back();
+    expect_error([&] { write_container(full_header(), s); }, ErrorKind::kInternal,
+                 "stream count 4 does not match n_streams 5");
+  }
+  {
+    Header h = full_header();
+    h.config.model.n_layer = 0;
+    expect_error([&] { write_container(h, full_streams()); }, ErrorKind::kInternal, "n_layer");
+  }
+  {
+    Header h = full_header();
+    h.fingerprint.device_name = std::string(257, 'x');
+    expect_error([&] { write_container(h, full_streams()); }, ErrorKind::kInternal,
+                 "device_name length 257");
+  }
+  {
+    Header h = full_header();
+    h.fingerprint.build = "bad\x1b[31m";
+    expect_error([&] { write_container(h, full_streams()); }, ErrorKind::kInternal, "build");
+  }
+  {
+    Header h = full_header();
+    h.ideal_bits = std::numeric_limits<double>::quiet_NaN();
+    expect_error([&] { write_container(h, full_streams()); }, ErrorKind::kInternal,
+                 "ideal_bits");
+  }
+  {
+    Header h;  // 2^48 bytes with checkpoints every segment: header over 1 MiB
+    h.config.engine = {1, 65536, 0};
+    h.original_size = uint64_t{1} << 38;  // 2^22 segments
+    h.checkpoint_segments = 1;
+    h.checkpoints.assign(checkpoint_count(h.original_size, h.config.engine, 1), 0);
+    expect_error([&] { write_container(h, {{}}); }, ErrorKind::kInternal, "header length");
+  }
+}
+
+// ---- not ours, version ----------------------------------------------------------
+
+TEST(Container, RejectsForeignFiles) {
+  expect_parse_error({}, ErrorKind::kNotOurs, "not an nncomp file");
+  expect_parse_error({0x89}, ErrorKind::kNotOurs, "not an nncomp file");
+  expect_parse_error({0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0x03, 1, 2, 3, 4, 5, 6, 7, 8},
+                     ErrorKind::kNotOurs, "not an nncomp file");  // gzip
+  const std::string text = "hello, world\nthis is a text file, not a container\n";
+  expect_parse_error(Bytes(text.begin(), text.end()), ErrorKind::kNotOurs, "not an nncomp file");
+  const uint8_t png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H'};
+  expect_parse_error(Bytes(std::begin(png), std::end(png)), ErrorKind::kNotOurs,
+                     "not an nncomp file");
+  // Our magic after a text-mode transfer (CRLF -> LF).
+  Bytes f = small_file();
+  f.erase(f.begin() + 4);
+  expect_parse_error(f, ErrorKind::kNotOurs, "not an nncomp file");
+}
+
+TEST(Container, RejectsOtherVersions) {
+  for (uint16_t v : {0, 2, 0xffff}) {
+    Bytes f = small_file();
+    patch(f, kOffVersion, v, 2);
+    expect_parse_error(f, ErrorKind::kVersion,
+                       "format version " + std::to_string(v) + ", this build reads version 1");
+  }
+}
+
+// ---- truncation, bit flips, trailing bytes ------------------------------------
+
+TEST(Container, EveryPrefixIsRejected) {
+  const Bytes f = small_file();
+  const size_t header_end = tail_of(f).payload;
+  ASSERT_LT(header_end, f.size());
+  for (size_t n = 0; n < f.size(); ++n) {
+    SCOPED_TRACE(n);
+    const Bytes prefix(f.begin(), f.begin() + n);
+    if (n < 8)
+      expect_parse_error(prefix, ErrorKind::kNotOurs, "not an nncomp file");
+    else if (n < header_end)
+      expect_parse_error(prefix, ErrorKind::kTruncated, "truncated");
+    else
+      expect_parse_error(prefix, ErrorKind::kTruncated,
+                         "truncated: payload has " + std::to_string(n - header_end) + " of 5 bytes");
+  }
+  EXPECT_NO_THROW(parse_container(f));
+}
+
+TEST(Container, EveryHeaderBitFlipIsRejected) {
+  const Bytes f = small_file();
+  const size_t header_end = tail_of(f).payload;
+  for (size_t i = 0; i < header_end; ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      SCOPED_TRACE(testing::Message() << "byte " << i << " bit " << bit);
+      Bytes g = f;
+      g[i] ^= static_cast<uint8_t>(1u << bit);
+      try {
+        parse_container(g);
+        ADD_FAILURE() << "flip accepted";
+      } catch (const Error& e) {
+        if (i < 8) {
+          EXPECT_EQ(e.kind(), ErrorKind::kNotOurs) << e.what();
+        } else if (i < 10) {
+          EXPECT_EQ(e.kind(), ErrorKind::kVersion) << e.what();
+        } else {
+          EXPECT_TRUE(e.kind() == ErrorKind::kCorrupt || e.kind() == ErrorKind::kTruncated)
+              << e.what();
+        }
+      }
+    }
+  }
+}
+
+TEST(Container, PayloadBitFlipIsCorrupt) {
+  const Bytes f = full_file();
+  for (size_t i = tail_of(f).payload; i < f.size(); ++i) {
+    Bytes g = f;
+    g[i] ^= 0x10;
+    expect_error([&] { parse_container(g); }, ErrorKind::kCorrupt, "payload checksum mismatch");
+    EXPECT_NO_THROW(parse_header(g));  // info does not hash the payload
+  }
+}
+
+TEST(Container, TrailingBytesAreCorrupt) {
+  Bytes f = small_file();
+  f.push_back(0);
+  expect_parse_error(f, ErrorKind::kCorrupt, "1 trailing bytes");
+  f.insert(f.end(), 1000, 0xab);
+  expect_parse_error(f, ErrorKind::kCorrupt, "1001 trailing bytes");
+}
+
+TEST(Container, HeaderChecksumMismatch) {
+  Bytes f = small_file();
+  f[tail_of(f).original_xxh64] ^= 1;  // a field no range check can catch
+  expect_parse_error(f, ErrorKind::kCorrupt, "header checksum mismatch (corrupt header)");
+}
+
+// ---- absurd fields behind a valid header checksum ------------------------------
+
+TEST(Container, AbsurdFieldsAreRejectedByFieldChecks) {
+  const Bytes base = full_file();
+  const Tail t = tail_of(base);
+  struct Case {
+    const char* what;
+    size_t off;
+    uint64_t value;
+    int width;
+    ErrorKind kind;
+    std::string needle;
+  };
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<Case> cases = {
+      {"original_size 2^60", t.original_size, uint64_t{1} << 60, 8, ErrorKind::kCorrupt,
+       "original_size 1152921504606846976 out of range"},
+      {"original_size 2^48+1", t.original_size, (uint64_t{1} << 48) + 1, 8, ErrorKind::kCorrupt,
+       "original_size"},
+      {"original_size max", t.original_size, ~uint64_t{0}, 8, ErrorKind::kCorrupt,
+       "original_size"},
+      {"n_streams 0", kOffNStreams, 0, 4, ErrorKind::kCorrupt, "n_streams 0 out of range"},
+      {"n_streams 1e9", kOffNStreams, 1'000'000'000, 4, ErrorKind::kCorrupt,
+       "n_streams 1000000000 out of range"},
+      {"seg_len 0", kOffSegLen, 0, 4, ErrorKind::kCorrupt, "seg_len 0"},
+      {"ctx_len huge", kOffCtxLen, 0xffffffff, 4, ErrorKind::kCorrupt, "ctx_len"},
+      {"model kind 0", kOffKind, 0, 1, ErrorKind::kCorrupt, "model kind 0"},
+      {"model kind 4", kOffKind, 4, 1, ErrorKind::kCorrupt, "model kind 4"},
+      {"n_layer 0", kOffNLayer, 0, 4, ErrorKind::kCorrupt, "n_layer 0"},
+      {"n_layer 257", kOffNLayer, 257, 4, ErrorKind::kCorrupt, "n_layer 257"},
+      {"d_model 0", kOffDModel, 0, 4, ErrorKind::kCorrupt, "d_model 0"},
+      {"n_head 0", kOffNHead, 0, 4, ErrorKind::kCorrupt, "n_head 0"},
+      {"n_head 5", kOffNHead, 5, 4, ErrorKind::kCorrupt, "n_head 5 does not divide d_model 192"},
+      {"ffn_mult 65", kOffFfnMult, 65, 4, ErrorKind::kCorrupt, "ffn_mult 65"},
+      {"rope_base NaN", kOffRopeBase, std::bit_cast<uint64_t>(nan), 8, ErrorKind::kCorrupt,
+       "rope_base"},
+      {"muon_momentum 2", kOffMuonMomentum, std::bit_cast<uint64_t>(2.0), 8,
+       ErrorKind::kCorrupt, "muon_momentum"},
+      {"adam_lr -inf", kOffAdamLr, std::bit_cast<uint64_t>(-inf), 8, ErrorKind::kCorrupt,
+       "adam_lr"},
+      {"ns_steps 101", kOffNsSteps, 101, 4, ErrorKind::kCorrupt, "ns_steps 101"},
+      {"quant_rule 2", kOffQuantRule, 2, 1, ErrorKind::kCorrupt, "quant_rule 2"},
+      {"freq_bits 16", kOffFreqBits, 16, 1, ErrorKind::kCorrupt, "freq_bits 16"},
+      {"device_kind length 257", kOffStrings, 257, 2, ErrorKind::kCorrupt,
+       "device_kind length 257"},
+      {"device_kind length 65535", kOffStrings, 65535, 2, ErrorKind::kCorrupt,
+       "device_kind length 65535"},
+      {"device_kind control char", kOffStrings + 2, 0x07, 1, ErrorKind::kCorrupt,
+       "device_kind is not printable"},
+      {"threads 0", t.threads, 0, 4, ErrorKind::kCorrupt, "threads 0"},
+      {"checkpoint_segments 0", t.checkpoint_segments, 0, 4, ErrorKind::kCorrupt,
+       "checkpoint_segments"},
+      {"checkpoint count huge", t.checkpoint_count, 0xffffffff, 4, ErrorKind::kCorrupt,
+       "checkpoint count 4294967295"},
+      {"checkpoint count off by one", t.checkpoint_count, 9, 4, ErrorKind::kCorrupt,
+       "checkpoint count 9 does not match the 8"},
+      {"ideal_bits inf", t.ideal_bits, std::bit_cast<uint64_t>(inf), 8, ErrorKind::kCorrupt,
+       "ideal_bits"},
+      {"stream count 1e9", t.stream_count, 1'000'000'000, 4, ErrorKind::kCorrupt,
+       "stream count 1000000000 does not match n_streams 5"},
+      {"stream count 0", t.stream_count, 0, 4, ErrorKind::kCorrupt, "stream count 0"},
+      {"stream size huge", t.stream_sizes, 0xffffffff, 4, ErrorKind::kTruncated,
+       "truncated: payload has 11 of 4294967303 bytes"},
+      {"stream size short", t.stream_sizes, 2, 4, ErrorKind::kCorrupt, "1 trailing bytes"},
+      {"header length 2 GiB", kOffHeaderLen, 0x80000000, 4, ErrorKind::kCorrupt,
+       "header length 2147483648 exceeds"},
+      {"header length past end", kOffHeaderLen, 100000, 4, ErrorKind::kTruncated,
+       "truncated: header needs"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    Bytes f = base;
+    if (c.off == kOffHeaderLen) {
+      put_le(f, c.off, c.value, c.width);  // checksum location moves; cannot reseal
+    } else {
+      patch(f, c.off, c.value, c.width);
+    }
+    expect_parse_error(f, c.kind, c.needle);
+  }
+}
+
+TEST(Container, StreamSizesSummingPastAnyFile) {
+  // n_streams = 65536, every size 0xffffffff: the sum (~2^48) must be computed
+  // without overflow and reported as a truncated payload, not allocated.
+  Header h;
+  h.config.engine = {65536, 1, 0};
+  h.original_size = 65536;
+  h.checkpoint_segments = 1;
+  h.checkpoints.assign(1, 0);
+  Bytes f = write_container(h, std::vector<Bytes>(65536));
+  const Tail t = tail_of(f);
+  for (size_t i = 0; i < 65536; ++i) put_le(f, t.stream_sizes + 4 * i, 0xffffffff, 4);
+  reseal(f);
+  expect_parse_error(f, ErrorKind::kTruncated,
+                     "truncated: payload has 0 of " + std::to_string(65536 * 0xffffffffULL));
+}
+
+TEST(Container, HeaderLengthMustMatchFields) {
+  Bytes f = small_file();
+  const Tail t = tail_of(f);
+  // Four extra body bytes before the checksum, header length updated, resealed.
+  f.insert(f.begin() + t.checksum, 4, 0);
+  put_le(f, kOffHeaderLen, get_le(f, kOffHeaderLen, 4) + 4, 4);
+  reseal(f);
+  expect_parse_error(f, ErrorKind::kCorrupt, "4 unused bytes");
+  // A body cut short inside a field, resealed.
+  Bytes g = small_file();
+  const size_t body_end = 14 + 15;  // ffn_mult occupies body bytes 13..16
+  put_le(g, kOffHeaderLen, 15, 4);
+  g.resize(body_end + 8);
+  reseal(g);
+  expect_parse_error(g, ErrorKind::kCorrupt, "header body ends inside field ffn_mult");
+}
+
+TEST(Container, ResealedRandomMutations) {
+  // Random header bytes changed behind a valid checksum: the parser may only
+  // throw nncomp::Error, and whatever it accepts must re-serialise to the
+  // very same bytes (the encoding is canonical).
+  const Bytes base = full_file();
+  const size_t body_end = tail_of(base).checksum;
+  uint64_t rng = 0x9e3779b97f4a7c15ULL;
+  auto next = [&rng] {
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return rng;
+  };
+  int accepted = 0;
+  for (int iter = 0; iter < 3000; ++iter) {
+    Bytes f = base;
+    const int n = 1 + static_cast<int>(next() % 3);
+    for (int k = 0; k < n; ++k) f[10 + next() % (body_end - 10)] = static_cast<uint8_t>(next());
+    if (get_le(f, kOffHeaderLen, 4) != get_le(base, kOffHeaderLen, 4)) continue;
+    reseal(f);
+    try {
+      const ParsedContainer p = parse_container(f);
+      std::vector<Bytes> streams;
+      for (const auto& s : p.streams) streams.emplace_back(s.begin(), s.end());
+      EXPECT_EQ(write_container(p.header, streams), f) << "iteration " << iter;
+      ++accepted;
+    } catch (const Error&) {
+      // expected for most mutations
+    }
+  }
+  EXPECT_GT(accepted, 0);
+}
+
+}  // namespace
+}  // namespace nncomp
