@@ -108,20 +108,24 @@ torch::Tensor GptImpl::head(const torch::Tensor& x) const {
   return logits;
 }
 
-torch::Tensor GptImpl::run_window(const torch::Tensor& inputs, bool keep_kv) {
+torch::Tensor GptImpl::run_window(const torch::Tensor& inputs, int64_t ctx, bool keep_kv) {
   const int64_t B = inputs.size(0), T = inputs.size(1), d = config_.d_model;
-  TORCH_CHECK(T <= max_len_, "gpt: window of ", T, " > max_len ", max_len_);
+  TORCH_CHECK(ctx + T <= max_len_, "gpt: window of ", ctx + T, " > max_len ", max_len_);
   const double scale = kQkGain * kQkGain / std::sqrt(static_cast<double>(head_dim_));
-  auto mask = causal_mask_.narrow(0, 0, T).narrow(1, 0, T);
-  auto x = rms_norm(torch::embedding(wte_, inputs));  // (B, T, d)
+  auto mask = causal_mask_.narrow(0, ctx, T).narrow(1, 0, ctx + T);  // (T, ctx+T)
+  auto x = rms_norm(torch::embedding(wte_, inputs));                   // (B, T, d)
   for (size_t l = 0; l < layers_.size(); ++l) {
     const Layer& layer = layers_[l];
     torch::Tensor q, k, v;
-    attention_qkv(layer, rms_norm(x), 0, T, &q, &k, &v);  // (B, H, T, hd)
+    attention_qkv(layer, rms_norm(x), ctx, T, &q, &k, &v);  // (B, H, T, hd)
     if (keep_kv) {
-      k_cache_[l].narrow(2, 0, T).copy_(k);
-      v_cache_[l].narrow(2, 0, T).copy_(v);
+      k_cache_[l].narrow(2, ctx, T).copy_(k);
+      v_cache_[l].narrow(2, ctx, T).copy_(v);
       if (l + 1 == layers_.size()) return x;  // the last MLP and head are not needed
+    }
+    if (ctx > 0) {  // cached context first, as constants: (B, H, ctx+T, hd)
+      k = torch::cat({k_cache_[l].narrow(2, 0, ctx).clone(), k}, 2);
+      v = torch::cat({v_cache_[l].narrow(2, 0, ctx).clone(), v}, 2);
     }
     auto att = torch::softmax(torch::matmul(q, k.transpose(-2, -1)) * scale + mask, -1);
     auto y = torch::matmul(att, v).transpose(1, 2).reshape({B, T, d});  // (B, T, d)
@@ -132,7 +136,13 @@ torch::Tensor GptImpl::run_window(const torch::Tensor& inputs, bool keep_kv) {
   return head(x);  // (B, T, 256)
 }
 
-torch::Tensor GptImpl::forward(const torch::Tensor& inputs) { return run_window(inputs, false); }
+torch::Tensor GptImpl::forward(const torch::Tensor& inputs) { return run_window(inputs, 0, false); }
+
+torch::Tensor GptImpl::train_forward(const torch::Tensor& inputs) {
+  TORCH_CHECK(!k_cache_.empty() && ctx_ + inputs.size(1) <= pos_end_,
+              "gpt: train_forward() needs begin_segment() with room for the segment");
+  return run_window(inputs, ctx_, false);
+}
 
 void GptImpl::begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps) {
   c10::InferenceMode guard;
@@ -146,7 +156,8 @@ void GptImpl::begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps) 
       v_cache_.push_back(torch::zeros({B, config_.n_head, max_len_, head_dim_}));
     }
   }
-  if (C > 0) run_window(ctx_inputs, true);
+  if (C > 0) run_window(ctx_inputs, 0, true);
+  ctx_ = C;
   pos_ = C;
   pos_end_ = C + max_steps;
 }

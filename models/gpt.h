@@ -21,6 +21,7 @@ class GptImpl : public Model {
   void begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps) override;
   torch::Tensor step(const torch::Tensor& tokens) override;
   torch::Tensor forward(const torch::Tensor& inputs) override;
+  torch::Tensor train_forward(const torch::Tensor& inputs) override;
   ParamGroups param_groups() override;
 
  private:
@@ -30,9 +31,11 @@ class GptImpl : public Model {
     torch::Tensor w_fc;       // (f·d, d)
     torch::Tensor w_mlp_out;  // (d, f·d)  zero-init
   };
-  // Shared by forward and begin_segment: runs the window and, if `keep_kv`,
-  // stores each layer's rotated keys and values in the step cache.
-  torch::Tensor run_window(const torch::Tensor& inputs, bool keep_kv);
+  // Shared by forward, train_forward and begin_segment: runs `inputs` at
+  // positions ctx..ctx+T-1 after `ctx` cached context positions (used as
+  // constants) and, if `keep_kv`, stores each layer's rotated keys and values
+  // in the step cache.
+  torch::Tensor run_window(const torch::Tensor& inputs, int64_t ctx, bool keep_kv);
   torch::Tensor attention_qkv(const Layer& layer, const torch::Tensor& x, int64_t pos0,
                               int64_t len, torch::Tensor* q, torch::Tensor* k,
                               torch::Tensor* v) const;
@@ -49,7 +52,7 @@ class GptImpl : public Model {
   torch::Tensor causal_mask_;          // (max_len, max_len) additive, 0 / −inf
   // Step-mode cache, per layer: keys/values (B, H, max_len, head_dim).
   std::vector<torch::Tensor> k_cache_, v_cache_;
-  int64_t pos_ = 0, pos_end_ = 0;
+  int64_t ctx_ = 0, pos_ = 0, pos_end_ = 0;  // context length, next step, limit
 };
 
 }  // namespace nncomp::models

@@ -48,6 +48,13 @@ class Model : public torch::nn::Module {
   /// causal, positions 0..T-1 as in step mode (context first).
   virtual torch::Tensor forward(const torch::Tensor& inputs) = 0;
 
+  /// Training forward over the segment just stepped through: `inputs` int64
+  /// [B, S] (the same tokens given to step(), S ≤ max_steps) → logits float32
+  /// [B, S, 256] with autograd. Attends to the context cached by
+  /// begin_segment as constants: no gradient flows into the context
+  /// (Transformer-XL's stop-gradient memory, Dai et al. 2019).
+  virtual torch::Tensor train_forward(const torch::Tensor& inputs) = 0;
+
   /// The parameters, grouped for the optimizer.
   virtual ParamGroups param_groups() = 0;
 

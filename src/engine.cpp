@@ -104,14 +104,14 @@ EngineResult run_engine(const EngineJob& job) {
 
     // Train on the segment (not after the last one: nothing would use it).
     if (seg + 1 < n_segments) {
-      auto window = gather(tokens, L, B, start - C - 1, C + steps);    // (B, C+steps) inputs
+      auto inputs = gather(tokens, L, B, start - 1, steps);           // (B, steps)
       auto targets = gather(tokens, L, B, start, steps).view({-1});   // (B·steps)
       auto mask = torch::zeros({B, steps}, torch::kFloat32);
       for (int64_t s = 0; s < B; ++s) {
         const int64_t live = std::clamp<int64_t>(static_cast<int64_t>(layout.lens[s]) - start, 0, steps);
         if (live > 0) mask[s].narrow(0, 0, live).fill_(1.0f);
       }
-      auto logits = model->forward(window).narrow(1, C, steps).reshape({B * steps, models::kVocab});
+      auto logits = model->train_forward(inputs).reshape({B * steps, models::kVocab});
       auto nll = torch::nn::functional::cross_entropy(
           logits, targets, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
       auto loss = (nll * mask.view({-1})).sum() / static_cast<double>(B * steps);

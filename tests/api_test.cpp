@@ -1,0 +1,540 @@
+// api_test.cpp — the public API (nncomp::compress / decompress / inspect) end to end:
+// byte-exact round trips of awkward sizes and contents, determinism, the stats and
+// header a run reports, and every refusal the API promises (fingerprint, divergence,
+// corrupt files, bad profiles, configs and devices). Uses the `tiny` profile and
+// one thread throughout, so that the whole binary runs in about a minute.
+#include <gtest/gtest.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <future>
+#include <iterator>
+#include <limits>
+#include <memory>
+#include <ostream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "nncomp/nncomp.h"
+#include "src/container.h"
+
+namespace nncomp {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+Config tiny() { return profile("gpt", "tiny"); }
+
+RunOptions one_thread() {
+  RunOptions o;
+  o.threads = 1;
+  return o;
+}
+
+// Deterministic text-like bytes: words, spaces, punctuation and newlines.
+Bytes text(size_t n, uint64_t seed = 7) {
+  static const char* const kWords[] = {"the",   "of",      "and",   "compression", "model",
+                                       "byte",  "stream",  "range", "coder",       "a",
+                                       "to",    "is",      "in",    "[[link]]",    "1999",
+                                       "with",  "entropy", "that",  "Wikipedia",   "neural"};
+  std::mt19937_64 rng(seed);
+  std::string s;
+  while (s.size() < n) {
+    s += kWords[rng() % std::size(kWords)];
+    const uint64_t r = rng() % 16;
+    s += r == 0 ? ".\n" : r == 1 ? ", " : " ";
+  }
+  return Bytes(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+Bytes random_bytes(size_t n, uint64_t seed = 42) {
+  std::mt19937_64 rng(seed);
+  Bytes b(n);
+  for (auto& x : b) x = static_cast<uint8_t>(rng() >> 56);
+  return b;
+}
+
+Bytes read_sample() {
+  const std::string path = std::string(NNCOMP_SOURCE_DIR) + "/data/enwik5";
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in) << "cannot open " << path;
+  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Runs `f`, which must throw nncomp::Error of `kind`; returns its message ("" if not).
+std::string expect_error(const std::function<void()>& f, ErrorKind kind) {
+  try {
+    f();
+  } catch (const Error& e) {
+    EXPECT_EQ(static_cast<int>(e.kind()), static_cast<int>(kind)) << "message: " << e.what();
+    return e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "threw a non-nncomp exception: " << e.what();
+    return {};
+  }
+  ADD_FAILURE() << "did not throw";
+  return {};
+}
+
+bool contains(const std::string& s, const std::string& what) {
+  return s.find(what) != std::string::npos;
+}
+
+// Runs `f` on its own thread and rethrows what it throws; if it has not returned
+// after `seconds`, reports a hang and ends the process (a thread cannot be
+// cancelled, and a hung test must fail rather than stall the suite).
+void within(double seconds, const std::string& what, const std::function<void()>& f) {
+  auto task = std::make_shared<std::packaged_task<void()>>(f);
+  std::future<void> done = task->get_future();
+  std::thread([task] { (*task)(); }).detach();
+  if (done.wait_for(std::chrono::duration<double>(seconds)) == std::future_status::timeout) {
+    std::fprintf(stderr, "FAILED: %s: did not return within %.0f s (hangs); aborting the test\n",
+                 what.c_str(), seconds);
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::_Exit(1);
+  }
+  done.get();
+}
+
+// Compress with tiny/1 thread, decompress, compare; returns the container.
+Bytes round_trip(const Bytes& input, const Config& config = tiny()) {
+  Stats cs, ds;
+  Bytes file = compress(input, config, one_thread(), &cs);
+  const Bytes back = decompress(file, one_thread(), &ds);
+  EXPECT_EQ(back.size(), input.size());
+  EXPECT_TRUE(back == input) << "round trip of " << input.size() << " bytes is not byte-exact";
+  EXPECT_EQ(cs.original_size, input.size());
+  EXPECT_EQ(cs.compressed_size, file.size());
+  EXPECT_EQ(ds.original_size, input.size());
+  EXPECT_EQ(ds.compressed_size, file.size());
+  EXPECT_EQ(ds.payload_size, cs.payload_size);
+  // The decoder replays the encoder's computation, so even the float sum agrees.
+  EXPECT_EQ(std::bit_cast<uint64_t>(ds.ideal_bits), std::bit_cast<uint64_t>(cs.ideal_bits));
+  return file;
+}
+
+// The divergence checkpoints of `input` as docs/FORMAT.md defines them: per group
+// of `segs_per_cp` segments, low 32 bits of XXH64 of the group's bytes, stream-major,
+// ended streams contributing nothing.
+std::vector<uint32_t> spec_checkpoints(const Bytes& input, const EngineConfig& e,
+                                       uint32_t segs_per_cp) {
+  const uint64_t n = input.size(), L = (n + e.n_streams - 1) / e.n_streams;
+  const uint64_t group = uint64_t{segs_per_cp} * e.seg_len;
+  std::vector<uint32_t> out;
+  for (uint64_t p0 = 0; p0 < L; p0 += group) {
+    const uint64_t p1 = std::min(L, p0 + group);
+    Bytes cat;
+    for (uint64_t s = 0; s < e.n_streams; ++s) {
+      const uint64_t begin = s * L, len = begin >= n ? 0 : std::min(L, n - begin);
+      if (std::min(p1, len) > p0)
+        cat.insert(cat.end(), input.begin() + static_cast<std::ptrdiff_t>(begin + p0),
+                   input.begin() + static_cast<std::ptrdiff_t>(begin + std::min(p1, len)));
+    }
+    static const uint8_t kEmpty = 0;
+    out.push_back(static_cast<uint32_t>(XXH64(cat.empty() ? &kEmpty : cat.data(), cat.size(), 0)));
+  }
+  return out;
+}
+
+// Re-serialise a parsed container after `edit` changed its header/streams; all
+// checksums are valid again, so only the engine can notice the change.
+Bytes reseal(const Bytes& file, const std::function<void(Header&, std::vector<Bytes>&)>& edit) {
+  ParsedContainer p = parse_container(file);
+  std::vector<Bytes> streams;
+  for (const auto& s : p.streams) streams.emplace_back(s.begin(), s.end());
+  edit(p.header, streams);
+  return write_container(p.header, streams);
+}
+
+// ---- round trips ---------------------------------------------------------------
+
+TEST(api_RoundTrip, Empty) {
+  Stats stats;
+  const Bytes file = compress(Bytes{}, tiny(), one_thread(), &stats);
+  EXPECT_EQ(stats.original_size, 0u);
+  EXPECT_EQ(stats.payload_size, 0u);
+  EXPECT_EQ(stats.coding_loss(), 0.0);
+  const FileInfo info = inspect(file);
+  EXPECT_EQ(info.original_size, 0u);
+  EXPECT_EQ(info.n_checkpoints, 0u);
+  EXPECT_EQ(info.payload_size, 0u);
+  EXPECT_TRUE(decompress(file, one_thread()).empty());
+}
+
+TEST(api_RoundTrip, OneByte) {
+  round_trip({'x'});
+  round_trip({0x00});
+  round_trip({0xff});
+}
+
+// Sizes around and between multiples of n_streams·seg_len (= 64 for tiny).
+class api_RoundTripSize : public ::testing::TestWithParam<size_t> {};
+TEST_P(api_RoundTripSize, TextLike) { round_trip(text(GetParam(), GetParam())); }
+INSTANTIATE_TEST_SUITE_P(Sizes, api_RoundTripSize,
+                         ::testing::Values(2, 3, 5, 63, 64, 65, 127, 1000, 4097));
+
+TEST(api_RoundTrip, Random64KiBDoesNotExpand) {
+  const Bytes input = random_bytes(65536);
+  const Bytes file = round_trip(input);
+  const FileInfo info = inspect(file);
+  std::printf("random 64 KiB -> %zu bytes (header %llu)\n", file.size(),
+              static_cast<unsigned long long>(info.header_size));
+  EXPECT_LE(file.size(), input.size() + input.size() / 100 + info.header_size);
+}
+
+TEST(api_RoundTrip, Zeros64KiBCompressWell) {
+  const Bytes input(65536, 0);
+  const Bytes file = round_trip(input);
+  std::printf("zeros 64 KiB -> %zu bytes\n", file.size());
+  EXPECT_LT(file.size(), 2000u);
+}
+
+// Configurations at the edges of what validate() accepts.
+TEST(api_RoundTrip, EdgeConfigs) {
+  const Bytes input = text(300, 3);
+  auto with = [](const std::function<void(Config&)>& f) {
+    Config c = tiny();
+    f(c);
+    return c;
+  };
+  round_trip(input, with([](Config& c) { c.engine.n_streams = 1; }));
+  round_trip(input, with([](Config& c) { c.engine.seg_len = 1; }));
+  round_trip(input, with([](Config& c) { c.engine.ctx_len = 0; }));
+  round_trip(input, with([](Config& c) { c.engine = {7, 5, 3}; }));
+  round_trip(input, with([](Config& c) { c.engine.n_streams = 512; }));  // more streams than bytes
+  round_trip(input, with([](Config& c) { c.model.n_head = 4; c.model.logit_cap = 0; }));
+  round_trip(input, with([](Config& c) { c.optim.warmup_steps = 3; c.seed = 12345; }));
+}
+
+// The committed sample: size, ratio, stats, header, checkpoints.
+TEST(api_Sample, RoundTripStatsAndInspect) {
+  const Bytes input = read_sample();
+  ASSERT_EQ(input.size(), 100000u);
+  const Config config = tiny();
+  Stats cs, ds;
+  const Bytes file = compress(input, config, one_thread(), &cs);
+  const Bytes back = decompress(file, one_thread(), &ds);
+  ASSERT_TRUE(back == input);
+
+  const double bpc = 8.0 * static_cast<double>(file.size()) / static_cast<double>(input.size());
+  std::printf("enwik5: %zu -> %zu bytes, %.4f bpc, coding loss %+.5f %%, %.1f s / %.1f s\n",
+              input.size(), file.size(), bpc, 100.0 * cs.coding_loss(), cs.seconds, ds.seconds);
+  EXPECT_LT(bpc, 8.0);
+
+  EXPECT_EQ(cs.original_size, input.size());
+  EXPECT_EQ(cs.compressed_size, file.size());
+  EXPECT_GT(cs.payload_size, 0u);
+  EXPECT_LT(cs.payload_size, file.size());
+  EXPECT_GT(cs.n_params, 0);
+  EXPECT_GT(cs.seconds, 0.0);
+  EXPECT_GE(cs.coding_loss(), 0.0);
+  EXPECT_LE(cs.coding_loss(), 0.0005);
+  EXPECT_EQ(ds.payload_size, cs.payload_size);
+  EXPECT_EQ(ds.n_params, cs.n_params);
+  EXPECT_EQ(std::bit_cast<uint64_t>(ds.ideal_bits), std::bit_cast<uint64_t>(cs.ideal_bits));
+
+  const FileInfo info = inspect(file);
+  EXPECT_EQ(info.format_version, 1);
+  EXPECT_EQ(info.model_name, "gpt");
+  EXPECT_EQ(info.config.model.n_layer, config.model.n_layer);
+  EXPECT_EQ(info.config.model.d_model, config.model.d_model);
+  EXPECT_EQ(info.config.engine.n_streams, config.engine.n_streams);
+  EXPECT_EQ(info.config.engine.seg_len, config.engine.seg_len);
+  EXPECT_EQ(info.config.engine.ctx_len, config.engine.ctx_len);
+  EXPECT_EQ(info.config.seed, config.seed);
+  EXPECT_EQ(info.fingerprint.device_kind, "cpu");
+  EXPECT_EQ(info.fingerprint.threads, 1u);
+  EXPECT_EQ(info.original_size, input.size());
+  EXPECT_EQ(info.file_size, file.size());
+  EXPECT_EQ(info.payload_size, cs.payload_size);
+  EXPECT_EQ(info.header_size + info.payload_size, info.file_size);
+  EXPECT_EQ(info.original_xxh64, XXH64(input.data(), input.size(), 0));
+  EXPECT_EQ(std::bit_cast<uint64_t>(info.ideal_bits), std::bit_cast<uint64_t>(cs.ideal_bits));
+  EXPECT_EQ(info.stream_sizes.size(), config.engine.n_streams);
+  EXPECT_GE(info.n_checkpoints, 1u);
+
+  // 100,000 bytes in 4 streams of 25,000 = 1563 segments of 16; checkpoints every
+  // 1024 segments (64 KiB of input) → 2, exactly as the format document says.
+  EXPECT_EQ(info.checkpoint_segments, 1024u);
+  const Header h = parse_container(file).header;
+  EXPECT_EQ(h.checkpoints, spec_checkpoints(input, config.engine, h.checkpoint_segments));
+  EXPECT_EQ(info.n_checkpoints, 2u);
+}
+
+TEST(api_Determinism, CompressTwiceGivesIdenticalBytes) {
+  const Bytes input = text(4000, 11);
+  const Bytes a = compress(input, tiny(), one_thread());
+  const Bytes b = compress(input, tiny(), one_thread());
+  EXPECT_TRUE(a == b);
+  // Another seed is another computation.
+  Config other = tiny();
+  other.seed = 2;
+  EXPECT_FALSE(compress(input, other, one_thread()) == a);
+}
+
+TEST(api_Progress, ReportsUpToTheTotal) {
+  const Bytes input = text(3000, 5);
+  RunOptions o = one_thread();
+  std::vector<Progress> seen;
+  o.progress = [&](const Progress& p) { seen.push_back(p); };
+  const Bytes file = compress(input, tiny(), o);
+  ASSERT_FALSE(seen.empty());
+  for (size_t i = 1; i < seen.size(); ++i) EXPECT_GE(seen[i].done, seen[i - 1].done);
+  EXPECT_EQ(seen.back().done, input.size());
+  EXPECT_EQ(seen.back().total, input.size());
+  EXPECT_GT(seen.back().bits, 0.0);
+  seen.clear();
+  EXPECT_TRUE(decompress(file, o) == input);
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().done, input.size());
+}
+
+// ---- fingerprint ---------------------------------------------------------------
+
+// Runs with two threads are kept tiny: on a busy two-core machine OpenMP's spinning
+// workers can make them many times slower than one thread.
+TEST(api_Fingerprint, DefaultsComeFromTheFile) {
+  // Decompression defaults to the file's device and thread count: were it the
+  // compression default (2 threads), this one-thread file would be refused.
+  const Bytes input = text(500, 9);
+  const Bytes file = compress(input, tiny(), one_thread());
+  EXPECT_EQ(inspect(file).fingerprint.threads, 1u);
+  EXPECT_TRUE(decompress(file, RunOptions{}) == input);
+  // Compression defaults to two threads, and records them.
+  const Bytes small = text(10, 9);
+  const Bytes file2 = compress(small, tiny(), RunOptions{});
+  EXPECT_EQ(inspect(file2).fingerprint.threads, 2u);
+  EXPECT_EQ(inspect(file2).fingerprint.device_kind, "cpu");
+  EXPECT_TRUE(decompress(file2, RunOptions{}) == small);
+}
+
+TEST(api_Fingerprint, OtherThreadCountIsRefusedUnlessForced) {
+  const Bytes input = text(100, 13);
+  const Bytes file = compress(input, tiny(), one_thread());
+  RunOptions two;
+  two.threads = 2;
+  const std::string msg = expect_error([&] { decompress(file, two); }, ErrorKind::kFingerprint);
+  EXPECT_TRUE(contains(msg, "threads")) << msg;
+  EXPECT_TRUE(contains(msg, "1")) << msg;
+  EXPECT_TRUE(contains(msg, "2")) << msg;
+
+  two.force = true;  // may decode (same kernels) or diverge; never crash or lie
+  try {
+    EXPECT_TRUE(decompress(file, two) == input);
+  } catch (const Error& e) {
+    EXPECT_EQ(static_cast<int>(e.kind()), static_cast<int>(ErrorKind::kCorrupt)) << e.what();
+  }
+}
+
+TEST(api_Fingerprint, OtherDeviceIsRefused) {
+  const Bytes input = text(100, 17);
+  const Bytes file = compress(input, tiny(), one_thread());
+  RunOptions cuda = one_thread();
+  cuda.device = "cuda";
+  const std::string msg = expect_error([&] { decompress(file, cuda); }, ErrorKind::kFingerprint);
+  EXPECT_TRUE(contains(msg, "device")) << msg;
+  cuda.force = true;  // this build has no GPU engine
+  const std::string msg2 = expect_error([&] { decompress(file, cuda); }, ErrorKind::kUnsupported);
+  EXPECT_TRUE(contains(msg2, "cuda")) << msg2;
+}
+
+// ---- divergence checkpoints ------------------------------------------------------
+
+TEST(api_Divergence, FlippedFirstCheckpointStopsDecoding) {
+  const Bytes input = text(1000, 19);
+  const Bytes file = compress(input, tiny(), one_thread());
+  const Bytes bad = reseal(file, [](Header& h, std::vector<Bytes>&) {
+    ASSERT_FALSE(h.checkpoints.empty());
+    h.checkpoints[0] ^= 1u << 7;
+  });
+  ASSERT_NO_THROW(inspect(bad));  // every checksum is valid
+  const std::string msg = expect_error([&] { decompress(bad, one_thread()); }, ErrorKind::kCorrupt);
+  EXPECT_TRUE(contains(msg, "diverged at checkpoint 1")) << msg;
+}
+
+// Regroups a small file's checkpoints (1000 bytes: L = 250, 16 segments; 3 segments
+// per checkpoint → 6 checkpoints, the last one partial) using the document's
+// definition: decoding must accept them, and a flipped one must be named.
+TEST(api_Divergence, SpecCheckpointsAcceptedAndEachFlipNamed) {
+  const Bytes input = text(1000, 23);
+  const Config config = tiny();
+  const Bytes file = compress(input, config, one_thread());
+  EXPECT_EQ(parse_container(file).header.checkpoints,
+            spec_checkpoints(input, config.engine, parse_container(file).header.checkpoint_segments));
+
+  const std::vector<uint32_t> cps = spec_checkpoints(input, config.engine, 3);
+  ASSERT_EQ(cps.size(), 6u);
+  auto regrouped = [&](int flip) {  // flip: 0-based index of the checkpoint to damage, or -1
+    return reseal(file, [&](Header& h, std::vector<Bytes>&) {
+      h.checkpoint_segments = 3;
+      h.checkpoints = cps;
+      if (flip >= 0) h.checkpoints[static_cast<size_t>(flip)] ^= 0x80000000u;
+    });
+  };
+  EXPECT_TRUE(decompress(regrouped(-1), one_thread()) == input);
+  for (int flip : {5, 2}) {
+    const std::string msg =
+        expect_error([&] { decompress(regrouped(flip), one_thread()); }, ErrorKind::kCorrupt);
+    EXPECT_TRUE(contains(msg, "diverged at checkpoint " + std::to_string(flip + 1) + " of 6"))
+        << msg;
+  }
+}
+
+// A damaged payload with valid checksums (as if the encoder had computed something
+// else) must be reported, never returned as data.
+TEST(api_Divergence, ResealedPayloadDamageIsCorrupt) {
+  const Bytes input = text(2000, 29);
+  const Bytes file = compress(input, tiny(), one_thread());
+  const std::vector<std::function<void(Header&, std::vector<Bytes>&)>> edits = {
+      [](Header&, std::vector<Bytes>& s) { s[0][s[0].size() / 2] ^= 0x10; },
+      [](Header&, std::vector<Bytes>& s) { s[1][0] ^= 0x01; },
+      [](Header&, std::vector<Bytes>& s) { s[2].pop_back(); },
+      [](Header&, std::vector<Bytes>& s) { s[3].clear(); },
+      [](Header&, std::vector<Bytes>& s) { std::swap(s[0], s[1]); },
+      [](Header& h, std::vector<Bytes>&) { h.original_xxh64 ^= 1; },
+  };
+  for (size_t i = 0; i < edits.size(); ++i) {
+    SCOPED_TRACE("edit " + std::to_string(i));
+    const Bytes bad = reseal(file, edits[i]);
+    const std::string msg =
+        expect_error([&] { decompress(bad, one_thread()); }, ErrorKind::kCorrupt);
+    EXPECT_FALSE(msg.empty());
+  }
+}
+
+// ---- hostile files through the public API ----------------------------------------
+
+TEST(api_Hostile, FilesThatAreNotValidContainers) {
+  const Bytes input = text(500, 31);
+  const Bytes file = compress(input, tiny(), one_thread());
+  auto both = [&](const Bytes& f, ErrorKind kind) {
+    const std::string m1 = expect_error([&] { decompress(f, one_thread()); }, kind);
+    const std::string m2 = expect_error([&] { inspect(f); }, kind);
+    return m1;
+  };
+  EXPECT_TRUE(contains(both(Bytes{}, ErrorKind::kNotOurs), "not an nncomp"));
+  EXPECT_TRUE(contains(both(input, ErrorKind::kNotOurs), "not an nncomp"));
+  for (size_t len : {size_t{8}, size_t{13}, size_t{20}, file.size() / 2}) {
+    SCOPED_TRACE("truncated to " + std::to_string(len));
+    EXPECT_TRUE(contains(both(Bytes(file.begin(), file.begin() + static_cast<std::ptrdiff_t>(len)),
+                              ErrorKind::kTruncated),
+                         "truncated"));
+  }
+  // All but the last byte: the header is whole, the payload short.
+  EXPECT_TRUE(contains(both(Bytes(file.begin(), file.end() - 1), ErrorKind::kTruncated),
+                       "truncated"));
+  Bytes v2 = file;
+  v2[8] = 2;
+  EXPECT_TRUE(contains(both(v2, ErrorKind::kVersion), "version 2"));
+  Bytes hdr = file;
+  hdr[30] ^= 0x04;
+  EXPECT_TRUE(contains(both(hdr, ErrorKind::kCorrupt), "checksum"));
+  Bytes longer = file;
+  longer.push_back(0);
+  EXPECT_TRUE(contains(both(longer, ErrorKind::kCorrupt), "trailing"));
+  Bytes payload = file;
+  payload.back() ^= 0x01;  // inspect does not read the payload checksum
+  const std::string msg = expect_error([&] { decompress(payload, one_thread()); }, ErrorKind::kCorrupt);
+  EXPECT_TRUE(contains(msg, "checksum")) << msg;
+  EXPECT_NO_THROW(inspect(payload));
+}
+
+// ---- profiles, models, devices, configs ------------------------------------------
+
+TEST(api_Profiles, NamesAndErrors) {
+  const auto models = model_names();
+  EXPECT_NE(std::find(models.begin(), models.end(), "gpt"), models.end());
+  const auto names = profile_names("gpt");
+  EXPECT_NE(std::find(names.begin(), names.end(), "tiny"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "cpu"), names.end());
+  EXPECT_EQ(model_kind("gpt"), ModelKind::kGpt);
+  EXPECT_EQ(model_name(ModelKind::kGpt), "gpt");
+
+  const std::string m1 = expect_error([] { profile("gpt", "huge"); }, ErrorKind::kUsage);
+  EXPECT_TRUE(contains(m1, "huge") && contains(m1, "tiny")) << m1;
+  const std::string m2 = expect_error([] { profile("lstm", "tiny"); }, ErrorKind::kUsage);
+  EXPECT_TRUE(contains(m2, "lstm")) << m2;
+  const std::string m3 = expect_error([] { profile("rwkv", "tiny"); }, ErrorKind::kUnsupported);
+  EXPECT_TRUE(contains(m3, "rwkv")) << m3;
+  expect_error([] { model_kind("lstm"); }, ErrorKind::kUsage);
+
+  Config rwkv = tiny();
+  rwkv.model.kind = ModelKind::kRwkv;
+  expect_error([&] { compress(text(10), rwkv, one_thread()); }, ErrorKind::kUnsupported);
+}
+
+TEST(api_Device, CudaIsUnsupportedHere) {
+  RunOptions o = one_thread();
+  o.device = "cuda";
+  const std::string msg = expect_error([&] { compress(text(10), tiny(), o); }, ErrorKind::kUnsupported);
+  EXPECT_TRUE(contains(msg, "cuda")) << msg;
+  o.device = "tpu";
+  const std::string msg2 = expect_error([&] { compress(text(10), tiny(), o); }, ErrorKind::kUsage);
+  EXPECT_TRUE(contains(msg2, "tpu")) << msg2;
+}
+
+TEST(api_Config, InvalidShapesAreUsageErrors) {
+  const std::vector<std::pair<std::string, std::function<void(Config&)>>> cases = {
+      {"n_streams 0", [](Config& c) { c.engine.n_streams = 0; }},
+      {"n_streams 65537", [](Config& c) { c.engine.n_streams = 65537; }},
+      {"seg_len 0", [](Config& c) { c.engine.seg_len = 0; }},
+      {"n_layer 0", [](Config& c) { c.model.n_layer = 0; }},
+      {"n_head 0", [](Config& c) { c.model.n_head = 0; }},
+      {"n_head 3 for d_model 32", [](Config& c) { c.model.n_head = 3; }},
+      {"odd head_dim", [](Config& c) { c.model.n_head = 32; }},
+      {"d_model 0", [](Config& c) { c.model.d_model = 0; }},
+      {"ffn_mult 0", [](Config& c) { c.model.ffn_mult = 0; }},
+      {"ns_steps 101", [](Config& c) { c.optim.ns_steps = 101; }},
+  };
+  for (const auto& [name, edit] : cases) {
+    SCOPED_TRACE(name);
+    Config c = tiny();
+    edit(c);
+    expect_error([&] { compress(text(100), c, one_thread()); }, ErrorKind::kUsage);
+  }
+}
+
+// Values the container refuses to store must be refused up front as usage errors,
+// not discovered by the writer (kInternal) after the whole input has been coded.
+// Each case runs under a deadline: a non-positive or infinite rope_base can make
+// the RoPE table's detmath::log loop forever, which must fail, not stall, the test.
+struct BadNumber {
+  const char* name;
+  std::function<void(Config&)> edit;
+};
+void PrintTo(const BadNumber& b, std::ostream* os) { *os << b.name; }
+
+class api_ConfigNumber : public ::testing::TestWithParam<BadNumber> {};
+TEST_P(api_ConfigNumber, IsUsageError) {
+  Config c = tiny();
+  GetParam().edit(c);
+  const std::string msg = expect_error(
+      [&] { within(10.0, GetParam().name, [&] { compress(text(3), c, one_thread()); }); },
+      ErrorKind::kUsage);
+  EXPECT_FALSE(msg.empty());
+}
+INSTANTIATE_TEST_SUITE_P(
+    Numbers, api_ConfigNumber,
+    ::testing::Values(
+        BadNumber{"rope_base_0", [](Config& c) { c.model.rope_base = 0; }},
+        BadNumber{"rope_base_negative", [](Config& c) { c.model.rope_base = -10; }},
+        BadNumber{"rope_base_nan", [](Config& c) { c.model.rope_base = std::nan(""); }},
+        BadNumber{"rope_base_inf", [](Config& c) { c.model.rope_base = INFINITY; }},
+        BadNumber{"logit_cap_negative", [](Config& c) { c.model.logit_cap = -1; }},
+        BadNumber{"muon_lr_negative", [](Config& c) { c.optim.muon_lr = -0.1; }},
+        BadNumber{"muon_momentum_1_5", [](Config& c) { c.optim.muon_momentum = 1.5; }},
+        BadNumber{"adam_beta2_nan", [](Config& c) { c.optim.adam_beta2 = std::nan(""); }},
+        BadNumber{"lr_end_frac_inf", [](Config& c) { c.optim.lr_end_frac = INFINITY; }}),
+    [](const ::testing::TestParamInfo<BadNumber>& i) { return std::string(i.param.name); });
+
+}  // namespace
+}  // namespace nncomp

@@ -1,0 +1,345 @@
+#!/usr/bin/env bash
+# cli_test.sh — the nncomp command line on good and hostile input: byte-exact round
+# trips (files, stdin/stdout), and for every bad case a non-zero exit, one
+# "nncomp: error:" line naming the problem, no output file and no temporary left
+# behind (also after Ctrl-C).
+#
+# Usage: cli_test.sh NNCOMP SAMPLE      (SAMPLE: a text file of >= 8 KB, e.g. data/enwik5)
+# Stops at the first failed check, naming it; prints "N passed, 0 failed" at the end.
+set -u
+
+if [ $# -ne 2 ]; then
+  echo "usage: $0 NNCOMP SAMPLE" >&2
+  exit 2
+fi
+NN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+SAMPLE=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+[ -x "$NN" ] || { echo "not executable: $NN" >&2; exit 2; }
+[ -f "$SAMPLE" ] || { echo "no sample: $SAMPLE" >&2; exit 2; }
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/nncomp-cli-test.XXXXXX")
+BG_PID=
+cleanup() {
+  [ -n "$BG_PID" ] && kill "$BG_PID" 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+cd "$T" || exit 2
+
+FAST=(-p tiny -t 1 -q)  # options of every compression here
+PASSED=0
+CHECK=""                # the check being run, for the failure message
+
+fail() {
+  echo "FAIL [$CHECK]: $*" >&2
+  if [ -s err ]; then
+    echo "--- stderr of the last nncomp run:" >&2
+    head -c 2000 err >&2
+  fi
+  echo "$PASSED passed, 1 failed" >&2
+  exit 1
+}
+pass() {  # pass [DETAIL]
+  PASSED=$((PASSED + 1))
+  echo "ok $PASSED: $CHECK${1:+  ($1)}"
+}
+
+# nn ARGS...: runs nncomp with stdout > out.txt, stderr > err; sets RC.
+nn() {
+  "$NN" "$@" >out.txt 2>err
+  RC=$?
+}
+
+no_temp_left() {
+  local left
+  left=$(find "$T" -name '*.nncomp-tmp-*' | head -n 3)
+  [ -z "$left" ] || fail "temporary file left behind: $left"
+}
+
+# expect_error NAME REGEX OUT ARGS...: nncomp ARGS must exit with status 1 and one
+# error line matching REGEX (case-insensitive), leaving neither OUT nor a temporary
+# behind. expect_usage: the same for usage errors, which exit with status 2 and may
+# print the usage text after the error line.
+WANT_RC=1
+expect_usage() {
+  WANT_RC=2
+  expect_error "$@"
+  WANT_RC=1
+}
+expect_error() {
+  CHECK=$1
+  local regex=$2 out=$3
+  shift 3
+  nn "$@"
+  [ "$RC" -ne 0 ] || fail "exit status 0, expected an error"
+  [ "$RC" -lt 128 ] || fail "died of a signal (exit status $RC)"
+  [ "$RC" -eq "$WANT_RC" ] || fail "exit status $RC, expected $WANT_RC"
+  local first lines
+  first=$(head -n 1 err)
+  lines=$(wc -l <err)
+  case "$first" in
+    "nncomp: error:"*) ;;
+    *) fail "first stderr line does not start with 'nncomp: error:': '$first'" ;;
+  esac
+  if [ "$WANT_RC" -ne 2 ] && [ "$lines" -ne 1 ]; then
+    fail "stderr has $lines lines, expected exactly one"
+  fi
+  grep -qiE -- "$regex" <<<"$first" || fail "error line does not match /$regex/: '$first'"
+  if [ -n "$out" ] && [ "$out" != - ]; then
+    [ ! -e "$out" ] || fail "output file '$out' was created"
+  fi
+  no_temp_left
+  pass "$first"
+}
+
+# expect_ok NAME ARGS...: nncomp ARGS must succeed and, being quiet, print nothing
+# on stderr.
+expect_ok() {
+  CHECK=$1
+  shift
+  nn "$@"
+  [ "$RC" -eq 0 ] || fail "exit status $RC, expected 0"
+  [ ! -s err ] || fail "-q run printed on stderr: '$(head -n 1 err)'"
+  no_temp_left
+  pass
+}
+
+# round_trip NAME FILE: compress and decompress FILE, compare with cmp.
+round_trip() {
+  local name=$1 f=$2
+  expect_ok "$name: compress" c "${FAST[@]}" "$f" "$f.nnc"
+  [ -f "$f.nnc" ] || fail "no compressed file"
+  expect_ok "$name: decompress" d -q "$f.nnc" "$f.back"
+  CHECK="$name: compare"
+  cmp -s "$f" "$f.back" || fail "decompressed file differs from the original"
+  pass
+}
+
+# patch FILE OFFSET HEXBYTES: overwrite bytes in place (e.g. patch f 8 0200).
+patch() {
+  printf "$(sed 's/../\\x&/g' <<<"$3")" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+# byte FILE OFFSET: the byte's value, decimal.
+byte() { od -An -tu1 -j "$2" -N1 "$1" | tr -d ' '; }
+# flip FILE OFFSET: invert the low bit of a byte.
+flip() { patch "$1" "$2" "$(printf '%02x' $(($(byte "$1" "$2") ^ 1)))"; }
+truncate_to() { head -c "$2" "$1" >"$3"; }
+
+# ---- inputs -------------------------------------------------------------------
+
+head -c 4000 "$SAMPLE" >small
+head -c 1001 "$SAMPLE" >odd        # not a multiple of n_streams·seg_len (64)
+: >empty
+printf 'x' >one
+head -c 65536 /dev/urandom >random
+head -c 65536 /dev/zero >zeros
+
+# ---- round trips ----------------------------------------------------------------
+
+round_trip "empty input" empty
+CHECK="empty input: output empty"
+[ ! -s empty.back ] || fail "decompressed empty input is not empty"
+pass
+round_trip "1 byte" one
+round_trip "1001 bytes" odd
+round_trip "4000 bytes" small
+round_trip "64 KiB random" random
+round_trip "64 KiB zeros" zeros
+CHECK="64 KiB zeros compress well"
+[ "$(stat -c %s zeros.nnc)" -lt 2000 ] || fail "zeros.nnc is $(stat -c %s zeros.nnc) bytes"
+pass
+CHECK="64 KiB random does not expand"
+[ "$(stat -c %s random.nnc)" -lt $((65536 + 65536 / 100 + 1024)) ] ||
+  fail "random.nnc is $(stat -c %s random.nnc) bytes"
+pass
+
+# standard input and output
+CHECK="stdin -> file"
+"$NN" c "${FAST[@]}" - piped.nnc <small 2>err || fail "exit status $?"
+pass
+CHECK="file -> stdout"
+"$NN" d -q piped.nnc - >piped.out 2>err || fail "exit status $?"
+cmp -s small piped.out || fail "stdout differs from the original"
+pass
+CHECK="stdin -> stdout both ways"
+"$NN" c "${FAST[@]}" - - <odd 2>err | "$NN" d -q - - >odd.piped 2>>err || fail "pipeline failed"
+cmp -s odd odd.piped || fail "piped round trip differs"
+pass
+CHECK="same bytes from a file and from stdin"
+cmp -s small.nnc piped.nnc || fail "compressing stdin gave other bytes than the file"
+pass
+
+# ---- info, help, version, usage ---------------------------------------------------
+
+CHECK="info"
+nn info small.nnc
+[ "$RC" -eq 0 ] || fail "exit status $RC"
+grep -q gpt out.txt || fail "no 'gpt' in: $(cat out.txt)"
+grep -q bpc out.txt || fail "no 'bpc' in: $(cat out.txt)"
+grep -q "4000 bytes" out.txt || fail "original size not shown"
+pass
+CHECK="info of an empty input's file"
+nn info empty.nnc
+[ "$RC" -eq 0 ] || fail "exit status $RC"
+pass
+CHECK="--help"
+nn --help
+[ "$RC" -eq 0 ] || fail "exit status $RC"
+grep -q "usage" out.txt || fail "no usage text"
+pass
+CHECK="--version"
+nn --version
+[ "$RC" -eq 0 ] || fail "exit status $RC"
+grep -qE "nncomp [0-9]+\.[0-9]+" out.txt || fail "no version in '$(cat out.txt)'"
+pass
+
+expect_usage "unknown option" "bogus" x.nnc c --bogus small x.nnc
+expect_usage "no command" "command" ""
+expect_usage "unknown command" "unknown command" x.nnc x small x.nnc
+expect_usage "missing OUT" "OUT" "" c "${FAST[@]}" small
+expect_usage "IN = OUT" "same" "" c "${FAST[@]}" small small
+expect_usage "d --model" "compression" x.out d --model gpt small.nnc x.out
+expect_usage "d --profile" "compression" x.out d -p tiny small.nnc x.out
+expect_usage "unknown profile" "profile" x.nnc c -p huge -t 1 -q small x.nnc
+expect_usage "unknown model" "model" x.nnc c -m lstm -p tiny -t 1 -q small x.nnc
+expect_error "unavailable model" "rwkv|not available" x.nnc c -m rwkv -p tiny -t 1 -q small x.nnc
+expect_error "--device cuda" "cuda" x.nnc c --device cuda "${FAST[@]}" small x.nnc
+expect_usage "--n-streams 0" "n_streams" x.nnc c --n-streams 0 "${FAST[@]}" small x.nnc
+expect_error "info of a missing file" "cannot open|no such" "" info nope.nnc
+
+# ---- bad input files ------------------------------------------------------------
+
+expect_error "compress a missing input" "cannot open|no such" x.nnc c "${FAST[@]}" nope x.nnc
+mkdir adir
+expect_error "compress a directory" "directory" x.nnc c "${FAST[@]}" adir x.nnc
+expect_error "not ours: the sample" "not an nncomp" x.out d -q "$SAMPLE" x.out
+gzip -c small >small.gz
+expect_error "not ours: gzip" "not an nncomp" x.out d -q small.gz x.out
+expect_error "not ours: empty file" "not an nncomp" x.out d -q empty x.out
+expect_error "info of a file not ours" "not an nncomp" "" info small.gz
+
+SIZE=$(stat -c %s small.nnc)
+for n in 5 20 $((SIZE / 2)) $((SIZE - 1)); do
+  truncate_to small.nnc "$n" cut.nnc
+  if [ "$n" -lt 8 ]; then want="not an nncomp|truncated"; else want="truncated"; fi
+  expect_error "truncated to $n bytes" "$want" x.out d -q cut.nnc x.out
+  expect_error "info of a file truncated to $n bytes" "$want" "" info cut.nnc
+done
+cp small.nnc longer.nnc && printf '\0' >>longer.nnc
+expect_error "trailing byte" "trailing|corrupt" x.out d -q longer.nnc x.out
+
+cp small.nnc bad.nnc && flip bad.nnc 30
+expect_error "flipped bit in the header" "checksum|corrupt" x.out d -q bad.nnc x.out
+cp small.nnc bad.nnc && flip bad.nnc $((SIZE - 1))
+expect_error "flipped bit in the payload" "checksum|corrupt" x.out d -q bad.nnc x.out
+cp small.nnc bad.nnc && patch bad.nnc 8 0200
+expect_error "format version 2" "version" x.out d -q bad.nnc x.out
+expect_error "info of format version 2" "version" "" info bad.nnc
+
+# An absurd original_size (2^60). Its offset follows the six fingerprint strings
+# (docs/FORMAT.md: B = 153 + S, original_size at B + 8). With a Python XXH64 the
+# header checksum is recomputed, so the field check itself must catch the value;
+# without one the checksum catches it.
+reseal_original_size() {  # FILE VALUE -> rewrites FILE; exit 3 if XXH64 self-check fails
+  python3 - "$1" "$2" <<'PY'
+import struct, sys
+M = (1 << 64) - 1
+P1, P2, P3, P4, P5 = (0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
+                      0x85EBCA77C2B2AE63, 0x27D4EB2F165667C5)
+rotl = lambda x, r: ((x << r) | (x >> (64 - r))) & M
+def rnd(acc, v): return (rotl((acc + v * P2) & M, 31) * P1) & M
+def merge(h, v): return (((h ^ rnd(0, v)) * P1) + P4) & M
+def xxh64(b):
+    n, p = len(b), 0
+    if n >= 32:
+        v = [(P1 + P2) & M, P2, 0, (-P1) & M]
+        while p + 32 <= n:
+            for i in range(4):
+                v[i] = rnd(v[i], struct.unpack_from('<Q', b, p + 8 * i)[0])
+            p += 32
+        h = (rotl(v[0], 1) + rotl(v[1], 7) + rotl(v[2], 12) + rotl(v[3], 18)) & M
+        for x in v: h = merge(h, x)
+    else:
+        h = P5
+    h = (h + n) & M
+    while p + 8 <= n:
+        h = (rotl(h ^ rnd(0, struct.unpack_from('<Q', b, p)[0]), 27) * P1 + P4) & M; p += 8
+    if p + 4 <= n:
+        h = (rotl(h ^ ((struct.unpack_from('<I', b, p)[0] * P1) & M), 23) * P2 + P3) & M; p += 4
+    while p < n:
+        h = (rotl(h ^ ((b[p] * P5) & M), 11) * P1) & M; p += 1
+    h ^= h >> 33; h = (h * P2) & M; h ^= h >> 29; h = (h * P3) & M; h ^= h >> 32
+    return h
+f = bytearray(open(sys.argv[1], 'rb').read())
+body_end = 14 + struct.unpack_from('<I', f, 10)[0]
+if xxh64(bytes(f[:body_end])) != struct.unpack_from('<Q', f, body_end)[0]:
+    sys.exit(3)  # our XXH64 disagrees with the file: do not trust it
+off = 141
+for _ in range(6):
+    off += 2 + struct.unpack_from('<H', f, off)[0]
+struct.pack_into('<Q', f, off + 8, int(sys.argv[2]))
+struct.pack_into('<Q', f, body_end, xxh64(bytes(f[:body_end])))
+open(sys.argv[1], 'wb').write(f)
+PY
+}
+cp small.nnc huge.nnc
+if command -v python3 >/dev/null && reseal_original_size huge.nnc $((1 << 60)); then
+  expect_error "absurd original_size (resealed)" "original_size|corrupt" x.out d -q huge.nnc x.out
+  expect_error "info: absurd original_size" "original_size|corrupt" "" info huge.nnc
+  cp small.nnc plus1.nnc && reseal_original_size plus1.nnc 4001
+  expect_error "original_size + 1 (resealed)" "corrupt|checkpoint|diverge|truncated|checksum" x.out \
+    d -q plus1.nnc x.out
+else
+  echo "note: no usable python3 XXH64; checking the absurd size against the header checksum" >&2
+  cp small.nnc huge.nnc
+  off=141
+  for _ in 1 2 3 4 5 6; do
+    len=$(od -An -tu2 -j "$off" -N2 --endian=little huge.nnc | tr -d ' ')
+    off=$((off + 2 + len))
+  done
+  patch huge.nnc $((off + 8)) 0000000000000010
+  expect_error "absurd original_size" "checksum|corrupt" x.out d -q huge.nnc x.out
+fi
+
+expect_error "other thread count" "threads" x.out d -q -t 2 small.nnc x.out
+
+# ---- existing output ------------------------------------------------------------
+
+echo "precious" >exists
+BEFORE=$(cksum <exists)
+expect_error "compress onto an existing file" "exists" "" c "${FAST[@]}" small exists
+[ "$(cksum <exists)" = "$BEFORE" ] || fail "existing file was changed"
+expect_error "decompress onto an existing file" "exists" "" d -q small.nnc exists
+[ "$(cksum <exists)" = "$BEFORE" ] || fail "existing file was changed"
+expect_ok "decompress with -f replaces" d -q -f small.nnc exists
+CHECK="-f result"
+cmp -s small exists || fail "replaced file differs from the original"
+pass
+expect_ok "compress with -f replaces" c "${FAST[@]}" -f odd exists
+CHECK="-f result is ours"
+nn info exists
+[ "$RC" -eq 0 ] || fail "info of the replaced file failed"
+pass
+
+# ---- Ctrl-C ---------------------------------------------------------------------
+
+CHECK="Ctrl-C during compression"
+"$NN" c "${FAST[@]}" "$SAMPLE" interrupted.nnc 2>err &
+BG_PID=$!
+sleep 1
+kill -INT "$BG_PID" 2>/dev/null || fail "compression ended within 1 s, nothing to interrupt"
+wait "$BG_PID"
+RC=$?
+BG_PID=
+[ "$RC" -eq 130 ] || fail "exit status $RC, expected 130 (killed by SIGINT)"
+[ ! -e interrupted.nnc ] || fail "interrupted compression left its output"
+no_temp_left
+pass
+
+# ---- invalid numbers: a usage error before any work --------------------------------
+# (Last, so that a failure here does not hide the checks above.)
+
+expect_usage "negative learning rate" "lr" x.nnc c "${FAST[@]}" --lr -1 small x.nnc
+expect_usage "NaN end learning rate" "lr_end" x.nnc c "${FAST[@]}" --lr-end nan small x.nnc
+
+echo "$PASSED passed, 0 failed"
