@@ -9,15 +9,18 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 
 namespace nncomp::detmath {
 
 inline constexpr double kLn2 = 0.693147180559945309417232121458;
 inline constexpr double kPi = 3.14159265358979323846264338328;
 
-/// e^x for |x| < 700: x = k·ln2 + r with |r| ≤ ln2/2, Taylor series of e^r
+/// e^x (0 below −745, +inf above 709, NaN for NaN): x = k·ln2 + r with |r| ≤ ln2/2, Taylor series of e^r
 /// (25 terms, far past convergence), then scaled by 2^k with exact products.
 inline double exp(double x) {
+  if (!(x > -745.0)) return x != x ? x : 0.0;  // NaN stays NaN; underflow
+  if (x > 709.0) return std::numeric_limits<double>::infinity();
   double kf = x / kLn2;
   int64_t k = static_cast<int64_t>(kf < 0 ? kf - 0.5 : kf + 0.5);
   double r = x - static_cast<double>(k) * kLn2;
@@ -31,9 +34,11 @@ inline double exp(double x) {
   return sum;
 }
 
-/// ln x for x > 0: x = m·2^k with m in [1, 2), ln m = 2·atanh((m−1)/(m+1))
+/// ln x for finite x > 0 (NaN for x ≤ 0 or NaN, +inf for +inf): x = m·2^k with m in [1, 2), ln m = 2·atanh((m−1)/(m+1))
 /// by its series (converges fast since |(m−1)/(m+1)| ≤ 1/3).
 inline double log(double x) {
+  if (!(x > 0.0)) return std::numeric_limits<double>::quiet_NaN();
+  if (x > std::numeric_limits<double>::max()) return x;  // +inf
   int k = 0;
   while (x >= 2.0) { x = x * 0.5; ++k; }
   while (x < 1.0) { x = x * 2.0; --k; }

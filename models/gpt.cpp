@@ -62,7 +62,6 @@ GptImpl::GptImpl(const ModelConfig& config, int64_t max_len, uint64_t seed)
   }
   rope_cos_ = cos_t;
   rope_sin_ = sin_t;
-  causal_mask_ = torch::full({max_len, max_len}, -INFINITY, torch::kFloat32).triu(1);
 }
 
 // x: (..., len, hd) with positions pos0..pos0+len-1, or (..., hd) when len == 0
@@ -112,7 +111,8 @@ torch::Tensor GptImpl::run_window(const torch::Tensor& inputs, int64_t ctx, bool
   const int64_t B = inputs.size(0), T = inputs.size(1), d = config_.d_model;
   TORCH_CHECK(ctx + T <= max_len_, "gpt: window of ", ctx + T, " > max_len ", max_len_);
   const double scale = kQkGain * kQkGain / std::sqrt(static_cast<double>(head_dim_));
-  auto mask = causal_mask_.narrow(0, ctx, T).narrow(1, 0, ctx + T);  // (T, ctx+T)
+  // Query i sits at position ctx+i and sees keys 0..ctx+i: (T, ctx+T), 0 / −inf.
+  auto mask = torch::full({T, ctx + T}, -INFINITY, torch::kFloat32).triu(ctx + 1);
   auto x = rms_norm(torch::embedding(wte_, inputs));                   // (B, T, d)
   for (size_t l = 0; l < layers_.size(); ++l) {
     const Layer& layer = layers_[l];

@@ -49,7 +49,6 @@ class GptImpl : public Model {
   torch::Tensor lm_head_;  // (256, d), zero-init
   std::vector<Layer> layers_;
   torch::Tensor rope_cos_, rope_sin_;  // (max_len, head_dim/2), bit-exact tables
-  torch::Tensor causal_mask_;          // (max_len, max_len) additive, 0 / −inf
   // Step-mode cache, per layer: keys/values (B, H, max_len, head_dim).
   std::vector<torch::Tensor> k_cache_, v_cache_;
   int64_t ctx_ = 0, pos_ = 0, pos_end_ = 0;  // context length, next step, limit

@@ -14,17 +14,8 @@ namespace {
 constexpr uint32_t kDefaultThreads = 2;
 
 void validate(const Config& c) {
-  auto need = [](bool ok, const std::string& what) {
-    if (!ok) throw Error(ErrorKind::kUsage, "invalid configuration: " + what);
-  };
-  need(c.engine.n_streams >= 1 && c.engine.n_streams <= 65536, "n_streams must be in 1..65536");
-  need(c.engine.seg_len >= 1 && c.engine.seg_len <= 65536, "seg_len must be in 1..65536");
-  need(c.engine.ctx_len <= 1048576, "ctx_len must be at most 1048576");
-  need(c.model.n_layer >= 1 && c.model.n_layer <= 256, "n_layer must be in 1..256");
-  need(c.model.n_head >= 1 && c.model.d_model % c.model.n_head == 0,
-       "d_model must be a multiple of n_head");
-  need(c.model.ffn_mult >= 1 && c.model.ffn_mult <= 64, "ffn_mult must be in 1..64");
-  need(c.optim.ns_steps <= 100, "ns_steps must be at most 100");
+  if (std::string problem = config_problem(c); !problem.empty())
+    throw Error(ErrorKind::kUsage, "invalid configuration: " + problem);
 }
 
 std::vector<uint8_t> padded_streams(std::span<const uint8_t> input, const StreamLayout& layout,
@@ -93,7 +84,6 @@ std::vector<uint8_t> decompress(std::span<const uint8_t> file, const RunOptions&
   const std::string device = options.device.empty() ? h.fingerprint.device_kind : options.device;
   const uint32_t threads = options.threads ? options.threads : h.fingerprint.threads;
   check_fingerprint(h.fingerprint, current_fingerprint(device, threads), options.force);
-  validate(h.config);
   init_runtime(device, threads);
   const auto t0 = std::chrono::steady_clock::now();
 

@@ -23,6 +23,7 @@ namespace {
 
 constexpr uint8_t kMagic[8] = {0x89, 'N', 'N', 'C', '\r', '\n', 0x1a, '\n'};
 constexpr size_t kMagicSize = sizeof kMagic;
+constexpr double kMaxModelBytes = 256.0 * (1u << 30);  // 256 GiB
 constexpr size_t kPrefixSize = 14;  // magic (8) + version (2) + header length (4)
 constexpr size_t kChecksumSize = 8;
 constexpr uint32_t kMaxHeaderLen = 1u << 20;
@@ -166,12 +167,12 @@ std::string check_string(std::string_view name, const std::string& s) {
   return {};
 }
 
-// Everything up to and including checkpoint_segments (the fields that
-// checkpoint_count depends on). Order follows the byte layout.
-std::string scalar_problem(const Header& h) {
-  const ModelConfig& m = h.config.model;
-  const EngineConfig& e = h.config.engine;
-  const OptimConfig& o = h.config.optim;
+}  // namespace
+
+std::string config_problem(const Config& c) {
+  const ModelConfig& m = c.model;
+  const EngineConfig& e = c.engine;
+  const OptimConfig& o = c.optim;
   const auto kind = static_cast<uint8_t>(m.kind);
   std::string p;
   auto bad = [&p](std::string problem) {  // records the problem, true if any
@@ -190,6 +191,14 @@ std::string scalar_problem(const Header& h) {
   if (bad(check_range("n_streams", e.n_streams, 1, 65536))) return p;
   if (bad(check_range("seg_len", e.seg_len, 1, 65536))) return p;
   if (bad(check_range("ctx_len", e.ctx_len, 0, 1048576))) return p;
+  // The memory the decoder would allocate (float32): weights with optimizer
+  // state (~4 copies of n_layer·(4 + 2·ffn_mult)·d²) and the step cache
+  // (2·n_layer·n_streams·(ctx_len + seg_len)·d). Refuse what no machine has.
+  const double d = m.d_model, weights = 16.0 * m.n_layer * (4.0 + 2.0 * m.ffn_mult) * d * d;
+  const double cache = 8.0 * m.n_layer * e.n_streams * (double(e.ctx_len) + e.seg_len) * d;
+  if (weights + cache > kMaxModelBytes)
+    return fmt::format("model and cache would need {:.0f} GiB (limit {:.0f} GiB)",
+                       (weights + cache) / (1u << 30), kMaxModelBytes / (1u << 30));
   if (bad(check_double("muon_lr", o.muon_lr))) return p;
   if (bad(check_double("muon_momentum", o.muon_momentum, false, 1.0))) return p;
   if (bad(check_range("ns_steps", o.ns_steps, 0, 100))) return p;
@@ -199,6 +208,20 @@ std::string scalar_problem(const Header& h) {
   if (bad(check_double("adam_eps", o.adam_eps))) return p;
   if (bad(check_double("weight_decay", o.weight_decay))) return p;
   if (bad(check_double("lr_end_frac", o.lr_end_frac))) return p;
+  return {};
+}
+
+namespace {
+
+// Everything up to and including checkpoint_segments (the fields that
+// checkpoint_count depends on). Order follows the byte layout.
+std::string scalar_problem(const Header& h) {
+  std::string p = config_problem(h.config);
+  if (!p.empty()) return p;
+  auto bad = [&p](std::string problem) {  // records the problem, true if any
+    p = std::move(problem);
+    return !p.empty();
+  };
   if (h.quant_rule != 1)
     return fmt::format("quant_rule {} unknown (format v1 defines rule 1)", h.quant_rule);
   if (h.freq_bits != 24)

@@ -48,6 +48,10 @@ uint64_t segment_count(uint64_t original_size, const EngineConfig& engine);
 uint64_t checkpoint_count(uint64_t original_size, const EngineConfig& engine,
                           uint32_t checkpoint_segments);
 
+/// "" if every field of `config` is within the bounds format v1 accepts
+/// (docs/FORMAT.md, "Validation"), else a one-line problem naming the field.
+std::string config_problem(const Config& config);
+
 /// Serialise header + payload streams into a complete .nnc file.
 /// Fills header-derived fields it owns (stream_sizes, payload_xxh64) from `streams`.
 /// Throws Error(kInternal) if the header is inconsistent.

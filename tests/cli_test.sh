@@ -117,7 +117,8 @@ round_trip() {
 
 # patch FILE OFFSET HEXBYTES: overwrite bytes in place (e.g. patch f 8 0200).
 patch() {
-  printf "$(sed 's/../\\x&/g' <<<"$3")" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+  # shellcheck disable=SC2001  # sed pairs up the hex digits
+  printf '%b' "$(sed 's/../\\x&/g' <<<"$3")" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 # byte FILE OFFSET: the byte's value, decimal.
 byte() { od -An -tu1 -j "$2" -N1 "$1" | tr -d ' '; }
@@ -232,6 +233,8 @@ cp small.nnc bad.nnc && flip bad.nnc 30
 expect_error "flipped bit in the header" "checksum|corrupt" x.out d -q bad.nnc x.out
 cp small.nnc bad.nnc && flip bad.nnc $((SIZE - 1))
 expect_error "flipped bit in the payload" "checksum|corrupt" x.out d -q bad.nnc x.out
+expect_error "flipped payload bit, to stdout" "checksum|corrupt" - d -q bad.nnc -
+[ ! -s out.txt ] || fail "a failed decompression wrote $(stat -c %s out.txt) bytes to stdout"
 cp small.nnc bad.nnc && patch bad.nnc 8 0200
 expect_error "format version 2" "version" x.out d -q bad.nnc x.out
 expect_error "info of format version 2" "version" "" info bad.nnc
@@ -287,8 +290,8 @@ if command -v python3 >/dev/null && reseal_original_size huge.nnc $((1 << 60)); 
   expect_error "absurd original_size (resealed)" "original_size|corrupt" x.out d -q huge.nnc x.out
   expect_error "info: absurd original_size" "original_size|corrupt" "" info huge.nnc
   cp small.nnc plus1.nnc && reseal_original_size plus1.nnc 4001
-  expect_error "original_size + 1 (resealed)" "corrupt|checkpoint|diverge|truncated|checksum" x.out \
-    d -q plus1.nnc x.out
+  expect_error "original_size + 1 (resealed)" "corrupt|diverge|truncated|checksum" \
+    x.out d -q plus1.nnc x.out
 else
   echo "note: no usable python3 XXH64; checking the absurd size against the header checksum" >&2
   cp small.nnc huge.nnc

@@ -96,6 +96,8 @@ int run(int argc, char** argv) {
       ("adam-lr", po::value<double>(), "AdamW learning rate")
       ("lr-end", po::value<double>(), "lr at the end of the file, as a fraction of the start")
       ("warmup", po::value<uint32_t>(), "optimizer steps of linear lr warm-up")
+      ("ns-steps", po::value<uint32_t>(), "Newton-Schulz iterations of Muon")
+      ("weight-decay", po::value<double>(), "decoupled weight decay of the Muon matrices")
       ("seed", po::value<uint64_t>(), "initialisation seed");
   po::options_description hidden;
   hidden.add_options()("command", po::value(&command))("in", po::value(&in))("out", po::value(&out));
@@ -151,6 +153,8 @@ int run(int argc, char** argv) {
     u32("seg-len", config.engine.seg_len);
     u32("ctx-len", config.engine.ctx_len);
     u32("warmup", config.optim.warmup_steps);
+    u32("ns-steps", config.optim.ns_steps);
+    f64("weight-decay", config.optim.weight_decay);
     f64("lr", config.optim.muon_lr);
     f64("adam-lr", config.optim.adam_lr);
     f64("lr-end", config.optim.lr_end_frac);
@@ -159,7 +163,8 @@ int run(int argc, char** argv) {
     result = nncomp::compress(input, config, options, &stats);
   } else {
     for (const char* k : {"model", "profile", "n-layer", "d-model", "n-head", "ffn-mult", "n-streams",
-                          "seg-len", "ctx-len", "lr", "adam-lr", "lr-end", "warmup", "seed"})
+                          "seg-len", "ctx-len", "lr", "adam-lr", "lr-end", "warmup", "ns-steps",
+                          "weight-decay", "seed"})
       if (vm.count(k))
         throw Error(ErrorKind::kUsage, fmt::format("--{} applies to compression; the file says how to decode", k));
     const auto input = nncomp::cli::read_all(in);
