@@ -21,12 +21,12 @@ const std::map<std::string, Config>& gpt_profiles() {
     t["tiny"] = tiny;
 
     Config cpu;
-    cpu.model = {ModelKind::kGpt, /*n_layer=*/4, /*d_model=*/128, /*n_head=*/2, /*ffn_mult=*/4,
+    cpu.model = {ModelKind::kGpt, /*n_layer=*/4, /*d_model=*/192, /*n_head=*/3, /*ffn_mult=*/4,
                  /*rope_base=*/1024.0, /*logit_cap=*/15.0};
     cpu.engine = {/*n_streams=*/16, /*seg_len=*/32, /*ctx_len=*/64};
     cpu.optim.muon_lr = 0.02;
-    cpu.optim.lr_end_frac = 0.5;
-    cpu.optim.adam_lr = 3e-3;
+    cpu.optim.lr_end_frac = 0.25;
+    cpu.optim.adam_lr = 8e-3;
     t["cpu"] = cpu;
     return t;
   }();
