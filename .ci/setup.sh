@@ -2,12 +2,22 @@
 # Install what nncomp needs (Debian packages, torch==2.11.0 from PyPI for its
 # LibTorch) when missing, then configure and build into build/.
 #   bash .ci/setup.sh            # Release build, binary at build/nncomp
+#   bash .ci/setup.sh --checks   # also the check builds the tests use: an ASan +
+#                                # UBSan nncomp (build/asan) and the libFuzzer
+#                                # targets built with clang (build/fuzz)
 #   BUILD_DIR=... BUILD_TYPE=... bash .ci/setup.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 readonly TORCH_VERSION=2.11.0
 build_dir=${BUILD_DIR:-build}
 build_type=${BUILD_TYPE:-Release}
+checks=OFF
+for arg in "$@"; do
+  case "$arg" in
+    --checks) checks=ON ;;
+    *) echo "setup: unknown argument '$arg' (known: --checks)" >&2; exit 2 ;;
+  esac
+done
 
 say() { echo "setup: $*" >&2; }
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
@@ -15,6 +25,8 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 # 1. Debian packages.
 pkgs=(build-essential cmake ninja-build pkg-config ccache python3 python3-pip xz-utils time bc
       libboost-program-options-dev libfmt-dev libzstd-dev libxxhash-dev libgtest-dev)
+# The check builds: clang with libFuzzer and the sanitizer runtimes.
+if [[ $checks == ON ]]; then pkgs+=(clang libclang-rt-dev); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -50,6 +62,6 @@ command -v nvcc >/dev/null || { say "error: nvcc (CUDA toolkit 13) not found; Li
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE="$build_type" \
-  -DCMAKE_PREFIX_PATH="$torch_prefix" "${launcher[@]}" >/dev/null
+  -DCMAKE_PREFIX_PATH="$torch_prefix" -DNNCOMP_CHECK_BUILDS="$checks" "${launcher[@]}" >/dev/null
 cmake --build "$build_dir" -j "$(nproc)"
 say "built $build_dir/nncomp"

@@ -1,7 +1,9 @@
 // api.cpp — the public API (include/nncomp/nncomp.h) over engine and container.
 #include <xxhash.h>
 
+#include <bit>
 #include <chrono>
+#include <cstdio>
 
 #include "nncomp/nncomp.h"
 #include "src/container.h"
@@ -18,12 +20,64 @@ void validate(const Config& c) {
     throw Error(ErrorKind::kUsage, "invalid configuration: " + problem);
 }
 
+// Refuse a run the machine cannot hold, before the large allocations, with a
+// message instead of an out-of-memory kill (a hostile header can ask for a
+// model and an output of hundreds of GiB; both are bounded by the format, but
+// not by this machine).
+void check_memory(const Config& c, uint64_t original_size, const char* what) {
+  const double need = memory_estimate(c, original_size);
+  const uint64_t have = physical_memory_bytes();
+  if (have > 0 && need > static_cast<double>(have)) {
+    char msg[320];  // no fmt in LibTorch translation units (LibTorch bundles its own)
+    std::snprintf(msg, sizeof msg,
+                  "%s needs about %.1f GiB of memory (model %u x %u, %llu bytes of data); "
+                  "this machine has %.1f GiB",
+                  what, need / (1u << 30), c.model.n_layer, c.model.d_model,
+                  static_cast<unsigned long long>(original_size),
+                  static_cast<double>(have) / (1u << 30));
+    throw Error(ErrorKind::kUnsupported, msg);
+  }
+}
+
 std::vector<uint8_t> padded_streams(std::span<const uint8_t> input, const StreamLayout& layout,
                                     uint32_t n_streams) {
   // Streams are contiguous slices in order, so the stream-major buffer is the
   // input followed by zero padding.
   std::vector<uint8_t> tokens(layout.length * n_streams, 0);
   std::copy(input.begin(), input.end(), tokens.begin());
+  return tokens;
+}
+
+// Decodes a parsed container on `device` with `threads` (runtime already
+// initialised). With `expected` (the stream-major input), every byte is
+// checked as it is decoded (verification).
+std::vector<uint8_t> decode_parsed(const ParsedContainer& parsed, const RunOptions& options,
+                                   const std::string& divergence_cause,
+                                   const std::vector<uint8_t>* expected, EngineResult* result) {
+  const Header& h = parsed.header;
+  const uint32_t B = h.config.engine.n_streams;
+  StreamLayout layout(h.original_size, B);
+  std::vector<uint8_t> tokens(layout.length * B, 0);
+  std::vector<coder::RangeDecoder> decoders;
+  decoders.reserve(B);
+  for (const auto& s : parsed.streams) decoders.emplace_back(s.data(), s.size());
+
+  std::vector<uint32_t> checkpoints = h.checkpoints;
+  EngineJob job;
+  job.config = &h.config;
+  job.layout = &layout;
+  job.tokens = &tokens;
+  job.decoders = &decoders;
+  job.checkpoint_segments = h.checkpoint_segments;
+  job.checkpoints = &checkpoints;
+  job.expected = expected;
+  job.divergence_cause = divergence_cause;
+  job.progress = options.progress;
+  *result = run_engine(job);
+
+  tokens.resize(h.original_size);
+  if (XXH64(tokens.data(), tokens.size(), 0) != h.original_xxh64)
+    throw Error(ErrorKind::kCorrupt, "checksum of the decoded data does not match the original's");
   return tokens;
 }
 
@@ -34,6 +88,7 @@ std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& conf
   validate(config);
   const std::string device = options.device.empty() ? "cpu" : options.device;
   const uint32_t threads = options.threads ? options.threads : kDefaultThreads;
+  check_memory(config, input.size(), "compressing this input");
   init_runtime(device, threads);
   const auto t0 = std::chrono::steady_clock::now();
 
@@ -64,6 +119,26 @@ std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& conf
   for (auto& e : encoders) e.finish();
   header.ideal_bits = r.ideal_bits;
   auto file = write_container(header, payload);
+  const auto t1 = std::chrono::steady_clock::now();
+
+  if (options.verify) {
+    // The decoder's view of the new file, decoded here with the same settings;
+    // the input is the expected output, checked byte by byte as it appears.
+    const ParsedContainer parsed = parse_container(file);
+    EngineResult vr;
+    RunOptions again;
+    again.device = device;
+    again.threads = threads;
+    again.progress = options.progress;
+    decode_parsed(parsed, again,
+                  "the computation is not reproducible on this machine (a nondeterministic "
+                  "kernel or setting)",
+                  &tokens, &vr);
+    if (std::bit_cast<uint64_t>(vr.ideal_bits) != std::bit_cast<uint64_t>(r.ideal_bits))
+      throw Error(ErrorKind::kVerify,
+                  "verification failed: the decoder reproduced every byte but its "
+                  "probabilities differ from the encoder's (nondeterministic computation)");
+  }
 
   if (stats) {
     *stats = Stats{};
@@ -72,42 +147,38 @@ std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& conf
     for (const auto& p : payload) stats->payload_size += p.size();
     stats->ideal_bits = r.ideal_bits;
     stats->n_params = r.n_params;
-    stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    stats->seconds = std::chrono::duration<double>(t1 - t0).count();
+    if (options.verify)
+      stats->verify_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
   }
   return file;
 }
 
 std::vector<uint8_t> decompress(std::span<const uint8_t> file, const RunOptions& options,
                                 Stats* stats) {
-  ParsedContainer parsed = parse_container(file);
+  const ParsedContainer parsed = parse_container(file);
   const Header& h = parsed.header;
   const std::string device = options.device.empty() ? h.fingerprint.device_kind : options.device;
   const uint32_t threads = options.threads ? options.threads : h.fingerprint.threads;
-  check_fingerprint(h.fingerprint, current_fingerprint(device, threads), options.force);
+  const std::string diffs =
+      check_fingerprint(h.fingerprint, current_fingerprint(device, threads), options.force);
+  check_memory(h.config, h.original_size, "decoding this file");
   init_runtime(device, threads);
   const auto t0 = std::chrono::steady_clock::now();
 
-  const uint32_t B = h.config.engine.n_streams;
-  StreamLayout layout(h.original_size, B);
-  std::vector<uint8_t> tokens(layout.length * B, 0);
-  std::vector<coder::RangeDecoder> decoders;
-  decoders.reserve(B);
-  for (const auto& s : parsed.streams) decoders.emplace_back(s.data(), s.size());
-
-  std::vector<uint32_t> checkpoints = h.checkpoints;
-  EngineJob job;
-  job.config = &h.config;
-  job.layout = &layout;
-  job.tokens = &tokens;
-  job.decoders = &decoders;
-  job.checkpoint_segments = h.checkpoint_segments;
-  job.checkpoints = &checkpoints;
-  job.progress = options.progress;
-  const EngineResult r = run_engine(job);
-
-  tokens.resize(h.original_size);
-  if (XXH64(tokens.data(), tokens.size(), 0) != h.original_xxh64)
-    throw Error(ErrorKind::kCorrupt, "checksum of the decoded data does not match the original's");
+  // Header and payload checksums have passed, so a divergence means the
+  // computation differs (or the file was forged with valid checksums).
+  const std::string cause =
+      diffs.empty()
+          ? "this machine computes differently from the one that made the file although the "
+            "fingerprints match (another CPU instruction set, BLAS or GPU driver build), or "
+            "the encoder was not deterministic (header and payload checksums are intact, so the "
+            "file was not damaged in transit, unless it was altered and its checksums recomputed)"
+          : "decoding was forced although the file was made with a different computation: " +
+                diffs;
+  EngineResult r;
+  std::vector<uint8_t> out = decode_parsed(parsed, options, cause, nullptr, &r);
   if (stats) {
     *stats = Stats{};
     stats->original_size = h.original_size;
@@ -117,7 +188,7 @@ std::vector<uint8_t> decompress(std::span<const uint8_t> file, const RunOptions&
     stats->n_params = r.n_params;
     stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
-  return tokens;
+  return out;
 }
 
 FileInfo inspect(std::span<const uint8_t> file) {

@@ -191,14 +191,11 @@ std::string config_problem(const Config& c) {
   if (bad(check_range("n_streams", e.n_streams, 1, 65536))) return p;
   if (bad(check_range("seg_len", e.seg_len, 1, 65536))) return p;
   if (bad(check_range("ctx_len", e.ctx_len, 0, 1048576))) return p;
-  // The memory the decoder would allocate (float32): weights with optimizer
-  // state (~4 copies of n_layer·(4 + 2·ffn_mult)·d²) and the step cache
-  // (2·n_layer·n_streams·(ctx_len + seg_len)·d). Refuse what no machine has.
-  const double d = m.d_model, weights = 16.0 * m.n_layer * (4.0 + 2.0 * m.ffn_mult) * d * d;
-  const double cache = 8.0 * m.n_layer * e.n_streams * (double(e.ctx_len) + e.seg_len) * d;
-  if (weights + cache > kMaxModelBytes)
-    return fmt::format("model and cache would need {:.0f} GiB (limit {:.0f} GiB)",
-                       (weights + cache) / (1u << 30), kMaxModelBytes / (1u << 30));
+  // Refuse what no machine has (the memory check of the API then compares
+  // the same estimate with the machine's memory).
+  if (const double need = memory_estimate(c, 0); need > kMaxModelBytes)
+    return fmt::format("model, caches and training activations would need {:.0f} GiB (limit {:.0f} GiB)",
+                       need / (1u << 30), kMaxModelBytes / (1u << 30));
   if (bad(check_double("muon_lr", o.muon_lr))) return p;
   if (bad(check_double("muon_momentum", o.muon_momentum, false, 1.0))) return p;
   if (bad(check_range("ns_steps", o.ns_steps, 0, 100))) return p;
@@ -209,6 +206,23 @@ std::string config_problem(const Config& c) {
   if (bad(check_double("weight_decay", o.weight_decay))) return p;
   if (bad(check_double("lr_end_frac", o.lr_end_frac))) return p;
   return {};
+}
+
+double memory_estimate(const Config& c, uint64_t original_size) {
+  const ModelConfig& m = c.model;
+  const EngineConfig& e = c.engine;
+  const double d = m.d_model, layers = m.n_layer, B = e.n_streams, S = e.seg_len;
+  const double window = double(e.ctx_len) + e.seg_len;
+  // Weights, gradients and two optimizer moments: 4 float32 copies of the
+  // blocks (4 + 2·ffn_mult)·d² per layer plus embedding and head (2·256·d).
+  const double weights = 16.0 * (layers * (4.0 + 2.0 * m.ffn_mult) * d * d + 512.0 * d);
+  // Step cache: keys and values of every layer for the whole window.
+  const double cache = 8.0 * layers * B * window * d;
+  // Training activations kept for the backward pass: per layer and token about
+  // (8 + 3·ffn_mult)·d floats plus one attention row per head and token.
+  const double act = 4.0 * layers * B * S * ((8.0 + 3.0 * m.ffn_mult) * d + 2.0 * m.n_head * window);
+  // Input/output bytes: the stream-major token buffer and the caller's copy.
+  return weights + cache + act + 2.0 * static_cast<double>(original_size);
 }
 
 namespace {

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <string>
+#include <utility>
 
 #include "coder/quantize.h"
 #include "models/model.h"
@@ -41,7 +44,58 @@ uint32_t group_hash(const std::vector<uint8_t>& tokens, const StreamLayout& layo
   return static_cast<uint32_t>(h);
 }
 
+testing::AfterTrainHook& after_train_hook() {
+  static testing::AfterTrainHook hook;
+  return hook;
+}
+
+// Torch translation units do without fmt (LibTorch ships headers of its own
+// fmt version), so messages are assembled from these.
+std::string str(uint64_t v) { return std::to_string(v); }
+std::string hex_byte(unsigned v) {
+  char b[8];
+  std::snprintf(b, sizeof b, "0x%02x", v & 0xffu);
+  return b;
+}
+
+// The divergence error for checkpoint `index` (0-based) covering stream
+// positions [p0, p1) of every stream.
+Error divergence_error(size_t index, size_t count, const StreamLayout& layout, uint64_t p0,
+                       uint64_t p1, const std::string& cause) {
+  const size_t streams = layout.lens.size();
+  const uint64_t L = layout.length;
+  const std::string where =
+      streams == 1 ? "bytes " + str(p0) + ".." + str(p1 - 1)
+                   : "bytes " + str(p0) + ".." + str(p1 - 1) + " of each of the " +
+                         str(streams) + " streams (file offsets " + str(p0) + ".." +
+                         str(p1 - 1) + ", " + str(L + p0) + ".." + str(L + p1 - 1) +
+                         ", ...; stream s starts at offset s x " + str(L) + ")";
+  return Error(ErrorKind::kCorrupt,
+               "decoding diverged at checkpoint " + str(index + 1) + " of " + str(count) +
+                   ": the decoded " + where +
+                   " differ from what was compressed; stopped there, nothing was written. "
+                   "Probable cause: " +
+                   (cause.empty() ? "a computation that differs from the encoder's, or a "
+                                    "payload damaged behind valid checksums"
+                                  : cause));
+}
+
+// The verification error for a decoded byte that differs from the input.
+Error verify_error(uint8_t got, uint8_t want, uint64_t s, uint64_t L, uint64_t pos) {
+  return Error(ErrorKind::kVerify,
+               "verification failed: decoding the new file gives byte " + hex_byte(got) +
+                   " at offset " + str(s * L + pos) + " (stream " + str(s) + ", position " +
+                   str(pos) + ") where the input has " + hex_byte(want) +
+                   "; the computation is not reproducible on this machine");
+}
+
 }  // namespace
+
+namespace testing {
+AfterTrainHook set_after_train_hook(AfterTrainHook hook) {
+  return std::exchange(after_train_hook(), std::move(hook));
+}
+}  // namespace testing
 
 StreamLayout::StreamLayout(uint64_t size_, uint32_t n_streams) : size(size_) {
   length = (size + n_streams - 1) / n_streams;
@@ -54,7 +108,8 @@ StreamLayout::StreamLayout(uint64_t size_, uint32_t n_streams) : size(size_) {
 uint32_t choose_checkpoint_segments(uint64_t size, const EngineConfig& engine) {
   const uint64_t per_segment = static_cast<uint64_t>(engine.n_streams) * engine.seg_len;
   const uint64_t want = std::max<uint64_t>(65536, size / 256);
-  return static_cast<uint32_t>(std::max<uint64_t>(1, (want + per_segment - 1) / per_segment));
+  const uint64_t segments = std::max<uint64_t>(1, (want + per_segment - 1) / per_segment);
+  return static_cast<uint32_t>(std::min<uint64_t>(segments, UINT32_MAX));  // u32 in the header
 }
 
 EngineResult run_engine(const EngineJob& job) {
@@ -93,10 +148,13 @@ EngineResult run_engine(const EngineJob& job) {
         const float* ps = p + s * models::kVocab;
         coder::quantize_cdf(ps, models::kVocab, cdf.data());
         uint8_t& x = tokens[s * L + pos];
-        if (decoding)
+        if (decoding) {
           x = static_cast<uint8_t>((*job.decoders)[s].decode(cdf.data(), models::kVocab));
-        else
+          if (job.expected && x != (*job.expected)[s * L + pos])
+            throw verify_error(x, (*job.expected)[s * L + pos], s, L, pos);
+        } else {
           (*job.encoders)[s].encode(cdf.data(), x);
+        }
         result.ideal_bits -= std::log2(static_cast<double>(ps[x]));
         ++done;
       }
@@ -118,6 +176,7 @@ EngineResult run_engine(const EngineJob& job) {
       optimizer.zero_grad();
       loss.backward();
       optimizer.step(models::lr_scale(cfg.optim, seg, n_segments - 1));
+      if (after_train_hook()) after_train_hook()(*model, seg, decoding);
     }
 
     // Divergence checkpoint after every checkpoint_segments segments and at the end.
@@ -126,12 +185,8 @@ EngineResult run_engine(const EngineJob& job) {
       const uint32_t h = group_hash(tokens, layout, group_start, group_end);
       if (decoding) {
         if (checkpoint_index >= job.checkpoints->size() || (*job.checkpoints)[checkpoint_index] != h)
-          throw Error(ErrorKind::kCorrupt,
-                      "decoding diverged at checkpoint " + std::to_string(checkpoint_index + 1) + " of " +
-                          std::to_string(job.checkpoints->size()) + " (stream offsets " +
-                          std::to_string(group_start) + ".." + std::to_string(group_end) +
-                          "): the file was made with a different computation (device, build, "
-                          "thread count) or its payload is corrupt; nothing was written");
+          throw divergence_error(checkpoint_index, job.checkpoints->size(), layout, group_start,
+                                 group_end, job.divergence_cause);
       } else {
         job.checkpoints->push_back(h);
       }

@@ -9,9 +9,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "coder/range_coder.h"
+#include "models/model.h"
 #include "nncomp/config.h"
 #include "nncomp/nncomp.h"
 
@@ -26,14 +28,18 @@ struct StreamLayout {
 };
 
 /// The segment count per divergence checkpoint chosen for an input: enough
-/// segments to cover max(64 KiB, size/256) bytes, at least one.
+/// segments to cover max(64 KiB, size/256) bytes, at least one and at most
+/// 2^32 - 1 (the header's u32 field).
 uint32_t choose_checkpoint_segments(uint64_t size, const EngineConfig& engine);
 
 /// One run of the engine. Exactly one of `encoders` / `decoders` is non-null
 /// and holds n_streams coders. `tokens` has n_streams·L bytes, stream-major,
 /// zero beyond each stream's length: the input when encoding, filled in when
-/// decoding. `checkpoints` is filled when encoding and checked when decoding
-/// (Error kCorrupt at the first mismatch, naming the stream offsets).
+/// decoding. `checkpoints` is filled when encoding and checked when decoding:
+/// Error(kCorrupt) at the first mismatch, naming the positions of the group and
+/// `divergence_cause`. With `expected` (decoding only, stream-major like
+/// `tokens`), every decoded byte is compared as it is produced and the first
+/// difference stops the run with Error(kVerify) naming its offset.
 struct EngineJob {
   const Config* config = nullptr;
   const StreamLayout* layout = nullptr;
@@ -42,6 +48,8 @@ struct EngineJob {
   std::vector<coder::RangeDecoder>* decoders = nullptr;
   uint32_t checkpoint_segments = 1;
   std::vector<uint32_t>* checkpoints = nullptr;
+  const std::vector<uint8_t>* expected = nullptr;
+  std::string divergence_cause;  ///< the probable cause named by a divergence error
   std::function<void(const Progress&)> progress;
 };
 
@@ -52,5 +60,15 @@ struct EngineResult {
   int64_t n_params = 0;
 };
 EngineResult run_engine(const EngineJob& job);
+
+namespace testing {
+/// Test-only fault injection: when set, called after every optimizer step of
+/// every run with the model, the segment index and the direction, so that a
+/// test can corrupt a parameter on one side only and check that the damage is
+/// caught at the first checkpoint after it. Unset (empty) in normal use; not
+/// thread-safe. Returns the previous hook.
+using AfterTrainHook = std::function<void(models::Model& model, uint64_t segment, bool decoding)>;
+AfterTrainHook set_after_train_hook(AfterTrainHook hook);
+}  // namespace testing
 
 }  // namespace nncomp

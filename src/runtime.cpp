@@ -6,6 +6,8 @@
 #include <torch/version.h>
 #include <torch/torch.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
@@ -81,7 +83,7 @@ Fingerprint current_fingerprint(const std::string& device, uint32_t threads) {
   return fp;
 }
 
-void check_fingerprint(const Fingerprint& file, const Fingerprint& here, bool force) {
+std::string check_fingerprint(const Fingerprint& file, const Fingerprint& here, bool force) {
   std::string diffs;
   auto cmp = [&](const char* what, const std::string& a, const std::string& b) {
     if (a != b) diffs += std::string(diffs.empty() ? "" : "; ") + what + " '" + a + "' here '" + b + "'";
@@ -96,6 +98,12 @@ void check_fingerprint(const Fingerprint& file, const Fingerprint& here, bool fo
     throw Error(ErrorKind::kFingerprint,
                 "made on another device/build: file " + diffs +
                     " (decoding would almost surely fail; --force tries anyway)");
+  return diffs;
+}
+
+uint64_t physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : 0;
 }
 
 std::string version() {

@@ -19,8 +19,11 @@ namespace nncomp {
 void init_runtime(const std::string& device, uint32_t threads);
 
 /// Throw Error(kFingerprint) naming every difference between the fingerprint
-/// a file was made with and the current one, unless `force`. Device name is
-/// informative and not compared.
-void check_fingerprint(const Fingerprint& file, const Fingerprint& here, bool force);
+/// a file was made with and the current one, unless `force`; returns the
+/// differences ("" if none). Device name is informative and not compared.
+std::string check_fingerprint(const Fingerprint& file, const Fingerprint& here, bool force);
+
+/// Physical memory of this machine in bytes (0 if unknown).
+uint64_t physical_memory_bytes();
 
 }  // namespace nncomp

@@ -324,20 +324,88 @@ nn info exists
 [ "$RC" -eq 0 ] || fail "info of the replaced file failed"
 pass
 
-# ---- Ctrl-C ---------------------------------------------------------------------
+# ---- --verify -------------------------------------------------------------------
 
-CHECK="Ctrl-C during compression"
-"$NN" c "${FAST[@]}" "$SAMPLE" interrupted.nnc 2>err &
-BG_PID=$!
-sleep 1
-kill -INT "$BG_PID" 2>/dev/null || fail "compression ended within 1 s, nothing to interrupt"
-wait "$BG_PID"
+CHECK="--verify: compresses, decodes in the same process, reports"
+nn c -p tiny -t 1 --verify small verified.nnc
+[ "$RC" -eq 0 ] || fail "exit status $RC"
+grep -q "^verified: decoding gives back all 4000 bytes" err || fail "no verification line: '$(cat err)'"
+cmp -s verified.nnc small.nnc || fail "--verify changed the compressed bytes"
+pass "$(grep ^verified err)"
+expect_usage "--verify is for compression" "--verify applies to compression" x d --verify small.nnc x
+
+# ---- interruption: signals and SIGKILL --------------------------------------------
+
+# interrupt SIGNAL STATUS CMD OUT ARGS...: starts nncomp CMD ... OUT in the
+# background, sends SIGNAL after a second, expects STATUS and neither OUT nor a
+# temporary file left behind.
+interrupt() {
+  local sig=$1 want=$2 cmd=$3 out=$4
+  shift 4
+  CHECK="$sig during $cmd"
+  "$NN" "$cmd" "$@" "$out" 2>err &
+  BG_PID=$!
+  sleep 1
+  kill -"$sig" "$BG_PID" 2>/dev/null || fail "$cmd ended within 1 s, nothing to interrupt"
+  wait "$BG_PID" 2>/dev/null
+  RC=$?
+  BG_PID=
+  [ "$RC" -eq "$want" ] || fail "exit status $RC, expected $want (killed by SIG$sig)"
+  [ ! -e "$out" ] || fail "interrupted $cmd left its output"
+  no_temp_left
+  pass
+}
+interrupt INT 130 c interrupted.nnc "${FAST[@]}" "$SAMPLE"
+interrupt TERM 143 c interrupted.nnc "${FAST[@]}" "$SAMPLE"
+interrupt HUP 129 c interrupted.nnc "${FAST[@]}" "$SAMPLE"
+interrupt KILL 137 c interrupted.nnc "${FAST[@]}" "$SAMPLE"
+"$NN" c "${FAST[@]}" "$SAMPLE" sample.nnc 2>err || fail "compressing the sample failed"
+interrupt INT 130 d interrupted.out -q sample.nnc
+interrupt KILL 137 d interrupted.out -q sample.nnc
+
+# ---- full disk ----------------------------------------------------------------------
+
+# /dev/full fails every write with ENOSPC.
+# full_stdout NAME ARGS...: nncomp ARGS writing to a standard output on /dev/full.
+full_stdout() {
+  CHECK=$1
+  shift
+  "$NN" "$@" >/dev/full 2>err
+  RC=$?
+  [ "$RC" -eq 1 ] || fail "exit status $RC, expected 1"
+  [ "$(wc -l <err)" -eq 1 ] || fail "stderr has $(wc -l <err) lines, expected one"
+  grep -qiE "^nncomp: error: cannot write 'standard output': No space left on device" err ||
+    fail "unexpected message: '$(head -n 1 err)'"
+  pass "$(head -n 1 err)"
+}
+full_stdout "disk full on standard output (compress)" c "${FAST[@]}" small -
+full_stdout "disk full on standard output (decompress)" d -q small.nnc -
+# A file-size limit makes write() fail part-way (EFBIG) like a full disk does.
+CHECK="write fails part-way: file size limit"
+(ulimit -f 4 && trap '' XFSZ && exec "$NN" c "${FAST[@]}" "$SAMPLE" limited.nnc) 2>err
 RC=$?
-BG_PID=
-[ "$RC" -eq 130 ] || fail "exit status $RC, expected 130 (killed by SIGINT)"
-[ ! -e interrupted.nnc ] || fail "interrupted compression left its output"
+[ "$RC" -eq 1 ] || fail "exit status $RC, expected 1"
+grep -qiE "^nncomp: error: cannot write 'limited.nnc': File too large" err ||
+  fail "unexpected message: '$(head -n 1 err)'"
+[ ! -e limited.nnc ] || fail "a partial output file was left"
 no_temp_left
-pass
+pass "$(head -n 1 err)"
+# A real full file system, where the test may mount one (root, mount allowed).
+CHECK="file system full"
+mkdir -p tiny-fs
+if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=16k tmpfs tiny-fs 2>/dev/null; then
+  "$NN" c "${FAST[@]}" "$SAMPLE" tiny-fs/full.nnc 2>err
+  RC=$?
+  leftover=$(ls -A tiny-fs)
+  umount tiny-fs
+  [ "$RC" -eq 1 ] || fail "exit status $RC, expected 1"
+  grep -qiE "^nncomp: error: cannot write .*No space left on device" err ||
+    fail "unexpected message: '$(head -n 1 err)'"
+  [ -z "$leftover" ] || fail "left behind on the full file system: $leftover"
+  pass "$(head -n 1 err)"
+else
+  echo "skip: $CHECK (cannot mount a 16 KiB tmpfs here)"
+fi
 
 # ---- invalid numbers: a usage error before any work --------------------------------
 # (Last, so that a failure here does not hide the checks above.)

@@ -319,9 +319,9 @@ TEST(Container, WriterRejectsInconsistentHeader) {
                  "ideal_bits");
   }
   {
-    Header h;  // 2^48 bytes with checkpoints every segment: header over 1 MiB
-    h.config.engine = {1, 65536, 0};
-    h.original_size = uint64_t{1} << 38;  // 2^22 segments
+    Header h;  // 16 GiB with checkpoints every segment: header over 1 MiB
+    h.config.engine = {1, 4096, 0};
+    h.original_size = uint64_t{1} << 34;  // 2^22 segments
     h.checkpoint_segments = 1;
     h.checkpoints.assign(checkpoint_count(h.original_size, h.config.engine, 1), 0);
     expect_error([&] { write_container(h, {{}}); }, ErrorKind::kInternal, "header length");
@@ -503,6 +503,76 @@ TEST(Container, AbsurdFieldsAreRejectedByFieldChecks) {
       patch(f, c.off, c.value, c.width);
     }
     expect_parse_error(f, c.kind, c.needle);
+  }
+}
+
+// Every field with a bound in docs/FORMAT.md has a refusal here or in the test
+// above; the fields documented as "any" are accepted with extreme values.
+TEST(Container, EveryBoundedFieldIsChecked) {
+  const Bytes base = full_file();
+  const Tail t = tail_of(base);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  auto f64 = [](double v) { return std::bit_cast<uint64_t>(v); };
+  struct Case {
+    const char* what;
+    size_t off;
+    uint64_t value;
+    int width;
+    std::string needle;
+  };
+  std::vector<Case> cases = {
+      {"d_model 65537", kOffDModel, 65537, 4, "d_model 65537 out of range"},
+      {"ffn_mult 0", kOffFfnMult, 0, 4, "ffn_mult 0"},
+      {"logit_cap -1", 39, f64(-1.0), 8, "logit_cap"},
+      {"logit_cap inf", 39, f64(inf), 8, "logit_cap"},
+      {"rope_base 0", kOffRopeBase, f64(0.0), 8, "rope_base"},
+      {"muon_lr NaN", 59, f64(nan), 8, "muon_lr"},
+      {"adam_beta1 1.5", 87, f64(1.5), 8, "adam_beta1"},
+      {"adam_beta2 -0.1", 95, f64(-0.1), 8, "adam_beta2"},
+      {"adam_eps inf", 103, f64(inf), 8, "adam_eps"},
+      {"weight_decay -1", 111, f64(-1.0), 8, "weight_decay"},
+      {"lr_end_frac NaN", 123, f64(nan), 8, "lr_end_frac"},
+      {"threads 65537", t.threads, 65537, 4, "threads 65537"},
+      {"sm_count 65537", t.sm_count, 65537, 4, "sm_count 65537"},
+      {"ideal_bits NaN", t.ideal_bits, f64(nan), 8, "ideal_bits"},
+      {"ideal_bits -1", t.ideal_bits, f64(-1.0), 8, "ideal_bits"},
+      // A model of 256 layers of width 65536 passes each field's range but not
+      // the memory bound of the format.
+      {"model too large", kOffNLayer, 256, 4, "would need"},
+  };
+  // Each fingerprint string: an over-long length and a control character.
+  const char* const names[] = {"device_kind", "device_name", "cpu_capability",
+                               "torch_version", "cuda_version", "build"};
+  size_t off = kOffStrings;
+  for (const char* name : names) {
+    const uint64_t len = get_le(base, off, 2);
+    cases.push_back({name, off, 300, 2, std::string(name) + " length 300 exceeds"});
+    if (len > 0) cases.push_back({name, off + 2, 0x1b, 1, std::string(name) + " is not printable"});
+    off += 2 + len;
+  }
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    Bytes f = base;
+    if (std::string(c.what) == "model too large") {
+      patch(f, kOffDModel, 65536, 4);
+      patch(f, kOffNHead, 4, 4);
+    }
+    patch(f, c.off, c.value, c.width);
+    expect_parse_error(f, ErrorKind::kCorrupt, c.needle);
+  }
+  // Fields documented as "any": extreme values parse.
+  for (const auto& [off, width] : std::vector<std::pair<size_t, int>>{
+           {119, 4} /* warmup_steps */, {kOffSeed, 8}, {t.original_xxh64, 8},
+           {t.checkpoints, 4}, {t.payload_xxh64, 8}}) {
+    SCOPED_TRACE("offset " + std::to_string(off));
+    Bytes f = base;
+    patch(f, off, ~uint64_t{0}, width);
+    if (off == t.payload_xxh64) {
+      EXPECT_NO_THROW(parse_header(f));  // the payload no longer matches its checksum
+    } else {
+      EXPECT_NO_THROW(parse_container(f));
+    }
   }
 }
 

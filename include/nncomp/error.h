@@ -15,7 +15,9 @@ enum class ErrorKind {
   kTruncated,    ///< container ends before its declared size
   kCorrupt,      ///< checksum or consistency check failed
   kFingerprint,  ///< container made on another device/build/thread count
-  kUnsupported,  ///< feature not available in this build (e.g. CUDA)
+  kUnsupported,  ///< feature not available in this build (e.g. CUDA), or
+                 ///< a run that needs more memory than this machine has
+  kVerify,       ///< --verify: decoding the new file did not give back the input
   kInternal,     ///< a bug: an invariant of nncomp itself failed
 };
 

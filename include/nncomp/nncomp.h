@@ -32,6 +32,10 @@ struct RunOptions {
   std::string device;  ///< "cpu" or "cuda"; empty: "cpu" to compress, the file's to decompress
   uint32_t threads = 0;        ///< intra-op threads; 0 = 2 for compression, the file's for decompression
   bool force = false;          ///< decode despite a fingerprint mismatch
+  /// compress() only: decode the new file in the same process and compare it
+  /// with the input byte by byte (Error kVerify at the first difference,
+  /// naming its offset; the time goes to Stats::verify_seconds).
+  bool verify = false;
   std::function<void(const Progress&)> progress;  ///< called about every 0.25 s
 };
 
@@ -42,6 +46,7 @@ struct Stats {
   uint64_t payload_size = 0;     ///< bytes of coded streams
   double ideal_bits = 0;         ///< Σ −log2 p(x) under the model's float probabilities
   double seconds = 0;            ///< wall time of the engine
+  double verify_seconds = 0;     ///< wall time of the verifying decode (RunOptions::verify)
   int64_t n_params = 0;          ///< model parameters
   /// Coding loss: payload bits over ideal bits, minus 1 (e.g. 0.0003 = 0.03 %).
   double coding_loss() const {
@@ -51,14 +56,16 @@ struct Stats {
 
 /// Compress `input` with `config`. Returns the whole .nnc container.
 /// Throws Error(kUsage) for an invalid config, kUnsupported for an
-/// unavailable model kind or device.
+/// unavailable model kind or device or a run needing more memory than the
+/// machine has, kVerify if options.verify and the decode differs.
 std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& config,
                               const RunOptions& options, Stats* stats = nullptr);
 
 /// Decompress a whole .nnc container. Throws Error with kNotOurs, kVersion,
 /// kTruncated, kCorrupt (checksums; a diverging decode stops at the first bad
 /// checkpoint and names the position), kFingerprint (made on another
-/// device/build/thread count, unless options.force).
+/// device/build/thread count, unless options.force), kUnsupported (needs
+/// more memory than this machine has; checked before any large allocation).
 std::vector<uint8_t> decompress(std::span<const uint8_t> file, const RunOptions& options,
                                 Stats* stats = nullptr);
 

@@ -69,7 +69,7 @@ void print_info(const nncomp::FileInfo& i) {
 int run(int argc, char** argv) {
   std::string command, in, out, model = "gpt", profile_name = "cpu", device;
   uint32_t threads = 0;
-  bool overwrite = false, force = false, quiet = false, verbose = false;
+  bool overwrite = false, force = false, quiet = false, verbose = false, verify = false;
 
   po::options_description general("Options");
   general.add_options()
@@ -81,6 +81,8 @@ int run(int argc, char** argv) {
       ("device", po::value(&device), "cpu or cuda [cpu; decompression: the file's]")
       ("force-overwrite,f", po::bool_switch(&overwrite), "overwrite an existing output file")
       ("force", po::bool_switch(&force), "decode even if the file was made on another device/build")
+      ("verify", po::bool_switch(&verify),
+       "compression: decode the new file in the same process and compare before writing it")
       ("quiet,q", po::bool_switch(&quiet), "print nothing but errors")
       ("verbose,v", po::bool_switch(&verbose), "progress even when stderr is not a terminal; details");
   po::options_description tuning("Overrides of the profile (compression)");
@@ -137,6 +139,7 @@ int run(int argc, char** argv) {
   options.device = device;
   options.threads = threads;
   options.force = force;
+  options.verify = verify;
   if (!quiet && (verbose || isatty(STDERR_FILENO))) options.progress = print_progress;
 
   nncomp::Stats stats;
@@ -162,6 +165,9 @@ int run(int argc, char** argv) {
     const auto input = nncomp::cli::read_all(in);
     result = nncomp::compress(input, config, options, &stats);
   } else {
+    if (verify)
+      throw Error(ErrorKind::kUsage,
+                  "--verify applies to compression; decompression always checks the original's checksum");
     for (const char* k : {"model", "profile", "n-layer", "d-model", "n-head", "ffn-mult", "n-streams",
                           "seg-len", "ctx-len", "lr", "adam-lr", "lr-end", "warmup", "ns-steps",
                           "weight-decay", "seed"})
@@ -179,6 +185,10 @@ int run(int argc, char** argv) {
                command == "c" ? stats.original_size : stats.compressed_size,
                command == "c" ? stats.compressed_size : stats.original_size, bpc, stats.seconds,
                stats.seconds > 0 ? stats.original_size / 1000.0 / stats.seconds : 0.0);
+    if (verify)
+      fmt::print(stderr, "verified: decoding gives back all {} bytes; {:.1f} s more ({:+.0f} %)\n",
+                 stats.original_size, stats.verify_seconds,
+                 stats.seconds > 0 ? 100.0 * stats.verify_seconds / stats.seconds : 0.0);
     if (verbose)
       fmt::print(stderr, "model {} parameters; ideal {:.0f} bits, payload {} bytes, coding loss {:+.4f} %\n",
                  stats.n_params, stats.ideal_bits, stats.payload_size, 100.0 * stats.coding_loss());

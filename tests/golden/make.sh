@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# make.sh — regenerates the golden files of the current format version from the
+# committed enwik5 sample: one small .nnc per model kind and profile, with its
+# original beside it (<name>.orig). Run only when docs/FORMAT.md ("Compatibility")
+# says so: after a format version bump, into the new version's folder. Golden
+# files of older versions are never regenerated.
+#
+# Usage: tests/golden/make.sh NNCOMP [VERSION]     (VERSION defaults to 1)
+set -euo pipefail
+nn=${1:?usage: make.sh NNCOMP [VERSION]}
+version=${2:-1}
+here=$(cd "$(dirname "$0")" && pwd)
+sample="$here/../../data/enwik5"
+out="$here/v$version"
+mkdir -p "$out"
+
+# golden NAME OFFSET LENGTH NNCOMP-ARGS...: bytes [OFFSET, OFFSET+LENGTH) of the sample.
+golden() {
+  local name=$1 offset=$2 length=$3
+  shift 3
+  head -c "$((offset + length))" "$sample" | tail -c "$length" >"$out/$name.orig"
+  "$nn" c -q -f "$@" "$out/$name.orig" "$out/$name.nnc"
+  "$nn" d -q -f "$out/$name.nnc" "$out/$name.check"
+  cmp "$out/$name.orig" "$out/$name.check"
+  rm -f "$out/$name.check"
+  echo "$out/$name.nnc: $(stat -c %s "$out/$name.orig") -> $(stat -c %s "$out/$name.nnc") bytes"
+}
+
+golden gpt-tiny 20000 3000 -m gpt -p tiny -t 1
+golden gpt-cpu 40000 4096 -m gpt -p cpu -t 2
+golden gpt-tiny-1stream 60000 700 -m gpt -p tiny -t 1 --n-streams 1
