@@ -253,8 +253,8 @@ void check_round_trip(FuzzedDataProvider& in) {
       s = static_cast<int>((v >> 1) % static_cast<uint32_t>(t.n));
     } else {  // sampled from the table
       const uint32_t u = (v >> 8) & (kFreqTotal - 1);
-      const uint32_t* end = t.cdf.get() + t.n + 1;
-      s = static_cast<int>(std::upper_bound(t.cdf.get(), end, u) - t.cdf.get()) - 1;
+      const uint32_t* cdf = t.cdf.get();
+      s = static_cast<int>(std::upper_bound(cdf, cdf + t.n + 1, u) - cdf) - 1;
     }
     symbols[static_cast<size_t>(i)] = s;
     ideal_bits -= std::log2(static_cast<double>(t.cdf[s + 1] - t.cdf[s]) / kFreqTotal);
