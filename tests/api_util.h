@@ -57,12 +57,14 @@ inline Bytes random_bytes(size_t n, uint64_t seed = 42) {
   return b;
 }
 
-inline Bytes read_sample() {
-  const std::string path = std::string(NNCOMP_SOURCE_DIR) + "/data/enwik5";
+// The whole file at `path` (a test failure if it cannot be opened).
+inline Bytes read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in) << "cannot open " << path;
   return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
+
+inline Bytes read_sample() { return read_file(std::string(NNCOMP_SOURCE_DIR) + "/data/enwik5"); }
 
 // Runs `f`, which must throw nncomp::Error of `kind`; returns its message ("" if not).
 inline std::string expect_error(const std::function<void()>& f, ErrorKind kind) {

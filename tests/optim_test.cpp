@@ -164,12 +164,16 @@ void compare_with_reference(const OptimConfig& cfg, int steps, double scale) {
 
   const double mu = cfg.muon_momentum, lr = cfg.muon_lr * scale, alr = cfg.adam_lr * scale;
   const double b1 = cfg.adam_beta1, b2 = cfg.adam_beta2;
+  // A random gradient for p, set as its grad; returned in double for the reference.
+  auto draw_grad = [](torch::Tensor& p) {
+    auto g = torch::randn_like(p);
+    p.mutable_grad() = g.clone();
+    return g.to(torch::kDouble);
+  };
   for (int t = 1; t <= steps; ++t) {
     for (size_t i = 0; i < nm; ++i) {
       auto& p = s.groups.muon[i];
-      auto g = torch::randn_like(p);
-      p.mutable_grad() = g.clone();
-      auto gd = g.to(torch::kDouble);
+      auto gd = draw_grad(p);
       buf[i] = buf[i] + (1 - mu) * (gd - buf[i]);
       auto u = gd + mu * (buf[i] - gd);
       const int64_t blocks = s.groups.muon_blocks[i];
@@ -179,10 +183,7 @@ void compare_with_reference(const OptimConfig& cfg, int steps, double scale) {
       s.ref_muon[i] = s.ref_muon[i] - lr * std::sqrt(std::max(1.0, rows / cols)) * o;
     }
     for (size_t i = 0; i < na; ++i) {
-      auto& p = s.groups.adam[i];
-      auto g = torch::randn_like(p);
-      p.mutable_grad() = g.clone();
-      auto gd = g.to(torch::kDouble);
+      auto gd = draw_grad(s.groups.adam[i]);
       m[i] = m[i] + (1 - b1) * (gd - m[i]);
       v[i] = b2 * v[i] + (1 - b2) * gd * gd;
       const double c1 = 1 - std::pow(b1, t), c2 = 1 - std::pow(b2, t);

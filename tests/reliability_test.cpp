@@ -20,6 +20,7 @@
 #include "nncomp/nncomp.h"
 #include "src/container.h"
 #include "src/engine.h"
+#include "src/runtime.h"
 #include "tests/api_util.h"
 
 namespace nncomp {
@@ -165,11 +166,11 @@ TEST(reliability_Memory, ModelLargerThanTheMachineIsRefused) {
   c.model.ffn_mult = 4;  // about 192 GiB of weights and optimizer state
   ASSERT_EQ(config_problem(c), "");
   const double need = memory_estimate(c, 100);
-  if (need < 300.0 * (1ull << 30)) {
-    const std::string msg =
-        expect_error([&] { compress(text(100), c, one_thread()); }, ErrorKind::kUnsupported);
-    EXPECT_TRUE(contains(msg, "compressing this input needs about")) << msg;
-  }
+  if (static_cast<double>(physical_memory_bytes()) >= need)
+    GTEST_SKIP() << "this machine has the " << need / (1ull << 30) << " GiB the model needs";
+  const std::string msg =
+      expect_error([&] { compress(text(100), c, one_thread()); }, ErrorKind::kUnsupported);
+  EXPECT_TRUE(contains(msg, "compressing this input needs about")) << msg;
 }
 
 // ---- golden files ----------------------------------------------------------------
@@ -177,12 +178,6 @@ TEST(reliability_Memory, ModelLargerThanTheMachineIsRefused) {
 // "Compatibility"): every one must decode byte-exactly (forced: they were made
 // by an earlier build, whose version is in the fingerprint); files under
 // tests/golden/retired/ must be refused as an unsupported version.
-
-Bytes read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  EXPECT_TRUE(in) << "cannot open " << p;
-  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 std::vector<fs::path> golden_files() {
   std::vector<fs::path> out;
@@ -199,19 +194,17 @@ TEST(reliability_Golden, EveryGoldenFileDecodesByteExactly) {
   int current = 0;  // files that must decode
   for (const fs::path& p : files) {
     SCOPED_TRACE(p.string());
-    const Bytes file = read_file(p);
-    const Bytes orig = read_file(fs::path(p).replace_extension(".orig"));
+    const Bytes file = read_file(p.string());
+    const Bytes orig = read_file(fs::path(p).replace_extension(".orig").string());
     if (p.parent_path().filename() == "retired") {
       const std::string msg = expect_error([&] { inspect(file); }, ErrorKind::kVersion);
       EXPECT_TRUE(contains(msg, "format version")) << msg;
       continue;
     }
-    ASSERT_EQ(p.parent_path().filename().string(),
-              "v" + std::to_string(file.size() >= 10 ? file[8] | file[9] << 8 : 0))
+    const FileInfo info = inspect(file);
+    ASSERT_EQ(p.parent_path().filename().string(), "v" + std::to_string(info.format_version))
         << "a golden file sits in the folder of another version";
     ++current;
-    const FileInfo info = inspect(file);
-    EXPECT_EQ(info.format_version, kFormatVersion);
     EXPECT_EQ(info.original_size, orig.size());
     RunOptions o;  // threads and device: the file's
     o.force = true;

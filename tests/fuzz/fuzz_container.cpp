@@ -116,24 +116,28 @@ Bytes write_or_fail(const char* variant, const nncomp::Header& h,
   }
 }
 
+// Runs `parse` (parse_container or parse_header, named `fn`), records how it
+// ended in `out` and checks a thrown Error; returns the result if it parsed.
+template <typename Parse>
+auto attempt(const char* variant, const char* fn, Parse parse, Outcome& out)
+    -> std::optional<decltype(parse())> {
+  try {
+    auto result = parse();
+    out.ok = true;
+    return result;
+  } catch (const Error& e) {
+    check_error(variant, fn, e);
+    out = {false, e.kind(), e.what()};
+    return std::nullopt;
+  }
+}
+
 void check_one(const char* variant, std::span<const uint8_t> file) {
   Outcome whole, head;
-  std::optional<nncomp::ParsedContainer> parsed;
-  std::optional<nncomp::Header> header;
-  try {
-    parsed = nncomp::parse_container(file);
-    whole.ok = true;
-  } catch (const Error& e) {
-    check_error(variant, "parse_container", e);
-    whole = {false, e.kind(), e.what()};
-  }
-  try {
-    header = nncomp::parse_header(file);
-    head.ok = true;
-  } catch (const Error& e) {
-    check_error(variant, "parse_header", e);
-    head = {false, e.kind(), e.what()};
-  }
+  const auto parsed = attempt(variant, "parse_container",
+                              [&] { return nncomp::parse_container(file); }, whole);
+  const auto header = attempt(variant, "parse_header",
+                              [&] { return nncomp::parse_header(file); }, head);
 
   if (whole.ok && !head.ok)
     fail(variant, "parse_container accepts a file parse_header refuses: " + describe(head));
