@@ -183,6 +183,31 @@ CHECK="info of an empty input's file"
 nn info empty.nnc
 [ "$RC" -eq 0 ] || fail "exit status $RC"
 pass
+CHECK="list"
+nn list
+[ "$RC" -eq 0 ] || fail "exit status $RC"
+grep -qE "^gpt: .*\bcpu\b" out.txt || fail "no 'gpt: ... cpu' line in: $(cat out.txt)"
+grep -qE "^gpt: .*\btiny\b" out.txt || fail "no tiny profile in: $(cat out.txt)"
+pass
+expect_usage "list with an argument" "list" "" list small
+CHECK="--stats"
+rm -f st.nnc st.json st.out st2.json
+nn c "${FAST[@]}" --stats st.json small st.nnc
+[ "$RC" -eq 0 ] || fail "exit status $RC"
+python3 - st.json st.nnc <<'PY' || fail "bad statistics: $(cat st.json)"
+import json, os, sys
+s = json.load(open(sys.argv[1]))
+assert s["command"] == "c" and s["original_size"] == 4000, s
+assert s["compressed_size"] == os.path.getsize(sys.argv[2]), s
+assert s["n_params"] > 0 and s["ideal_bits"] > 0 and s["seconds"] > 0, s
+assert s["peak_rss_bytes"] > 1 << 20 and s["torch_version"] and s["device_name"], s
+PY
+nn d -q --stats st2.json st.nnc st.out
+[ "$RC" -eq 0 ] && grep -q '"command": "d"' st2.json || fail "no statistics of the decompression"
+pass
+expect_error "--stats onto an existing file" "exists" "" c "${FAST[@]}" --stats st.json small st3.nnc
+[ -e st3.nnc ] && fail "the output was written although --stats was refused"
+expect_usage "--stats names OUT" "stats" "" c "${FAST[@]}" --stats st4.nnc small st4.nnc
 CHECK="--help"
 nn --help
 [ "$RC" -eq 0 ] || fail "exit status $RC"

@@ -1,11 +1,15 @@
 // main.cpp — the nncomp command line: c (compress), d (decompress), info.
 // Uses only the public API in include/nncomp/.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
+
+#include <sys/resource.h>
 
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "nncomp/nncomp.h"
 #include "src/cli/files.h"
@@ -17,7 +21,8 @@ namespace {
 constexpr const char* kUsage =
     "usage: nncomp c [options] IN OUT     compress IN into OUT ('-' = stdin/stdout)\n"
     "       nncomp d [options] IN OUT     decompress\n"
-    "       nncomp info FILE              show a compressed file's header\n";
+    "       nncomp info FILE              show a compressed file's header\n"
+    "       nncomp list                   model kinds and their profiles\n";
 
 std::string human_time(double s) {
   if (s < 0 || s > 1e7) return "?";
@@ -66,8 +71,33 @@ void print_info(const nncomp::FileInfo& i) {
   fmt::print("checkpoints      {} (every {} segments)\n", i.n_checkpoints, i.checkpoint_segments);
 }
 
+// The run's measurements as one JSON object (--stats FILE), for scripts and
+// the benchmark harness. Sizes in bytes, times in seconds.
+std::string stats_json(const std::string& command, const nncomp::Stats& s, const nncomp::RunOptions& o) {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const nncomp::Fingerprint f = nncomp::current_fingerprint(o.device.empty() ? "cpu" : o.device, o.threads);
+  nlohmann::ordered_json j;
+  j["command"] = command;
+  j["original_size"] = s.original_size;
+  j["compressed_size"] = s.compressed_size;
+  j["payload_size"] = s.payload_size;
+  j["ideal_bits"] = s.ideal_bits;
+  j["coding_loss"] = s.coding_loss();
+  j["seconds"] = s.seconds;
+  j["verify_seconds"] = s.verify_seconds;
+  j["n_params"] = s.n_params;
+  j["peak_rss_bytes"] = static_cast<uint64_t>(usage.ru_maxrss) * 1024;  // Linux: KiB
+  j["version"] = nncomp::version();
+  j["torch_version"] = f.torch_version;
+  j["cuda_version"] = f.cuda_version;
+  j["cpu_capability"] = f.cpu_capability;
+  j["device_name"] = f.device_name;
+  return j.dump(2) + "\n";
+}
+
 int run(int argc, char** argv) {
-  std::string command, in, out, model = "gpt", profile_name = "cpu", device;
+  std::string command, in, out, model = "gpt", profile_name = "cpu", device, stats_path;
   uint32_t threads = 0;
   bool overwrite = false, force = false, quiet = false, verbose = false, verify = false;
 
@@ -83,6 +113,7 @@ int run(int argc, char** argv) {
       ("force", po::bool_switch(&force), "decode even if the file was made on another device/build")
       ("verify", po::bool_switch(&verify),
        "compression: decode the new file in the same process and compare before writing it")
+      ("stats", po::value(&stats_path), "also write the run's measurements to this file as JSON")
       ("quiet,q", po::bool_switch(&quiet), "print nothing but errors")
       ("verbose,v", po::bool_switch(&verbose), "progress even when stderr is not a terminal; details");
   po::options_description tuning("Overrides of the profile (compression)");
@@ -129,11 +160,25 @@ int run(int argc, char** argv) {
     print_info(nncomp::inspect(nncomp::cli::read_all(in)));
     return 0;
   }
+  if (command == "list") {
+    if (!in.empty()) throw Error(ErrorKind::kUsage, "list takes no arguments");
+    // One line per model kind: "gpt: cpu tiny", or "rwkv: -" when this build
+    // cannot run it.
+    for (const auto& kind : nncomp::model_names()) {
+      const auto names = nncomp::profile_names(kind);
+      fmt::print("{}: {}\n", kind, names.empty() ? std::string("-") : fmt::format("{}", fmt::join(names, " ")));
+    }
+    return 0;
+  }
   if (command != "c" && command != "d")
     throw Error(ErrorKind::kUsage, command.empty() ? "no command given" : "unknown command '" + command + "'");
   if (in.empty() || out.empty()) throw Error(ErrorKind::kUsage, "need IN and OUT");
   if (in == out && in != "-") throw Error(ErrorKind::kUsage, "IN and OUT are the same file");
   nncomp::cli::check_writable(out, overwrite);
+  if (!stats_path.empty()) {
+    if (stats_path == out || stats_path == in) throw Error(ErrorKind::kUsage, "--stats names IN or OUT");
+    nncomp::cli::check_writable(stats_path, overwrite);
+  }
 
   nncomp::RunOptions options;
   options.device = device;
@@ -177,6 +222,11 @@ int run(int argc, char** argv) {
     result = nncomp::decompress(input, options, &stats);
   }
   nncomp::cli::write_all(out, result, overwrite);
+  if (!stats_path.empty()) {
+    const std::string json = stats_json(command, stats, options);
+    nncomp::cli::write_all(stats_path, std::span(reinterpret_cast<const uint8_t*>(json.data()), json.size()),
+                           overwrite);
+  }
   if (options.progress) fmt::print(stderr, "\n");
   if (!quiet) {
     const double bpc = stats.original_size ? 8.0 * stats.compressed_size / stats.original_size : 0;

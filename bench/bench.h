@@ -1,0 +1,102 @@
+// bench.h — the benchmark harness's pieces: inputs, measured rows, reports.
+//
+// nncomp-bench (bench/main.cpp) runs a grid of inputs × model kinds ×
+// profiles × devices, each as a real compress + decompress by the nncomp
+// command line with a byte-exact check, plus baseline compressors, and
+// writes CSV, JSON, Markdown and a gnuplot ratio-versus-time plot. These
+// functions are the parts that do not run anything, kept apart for tests.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nncomp::bench {
+
+/// One input of the grid: a whole file, or the first `prefix` bytes of one.
+struct InputSpec {
+  std::string spec;                ///< as given: "enwik8:1e6", "notes.txt", "notes.txt:5000"
+  std::string name;                ///< display name, also the file name the runs see: "enwik6"
+  std::string path;                ///< the source file
+  std::optional<uint64_t> prefix;  ///< bytes to take from the start; none: the whole file
+};
+
+/// Parse a byte count: decimal digits ("4154399") or an exact power-of-ten
+/// form ("1e6", "2.5e5"). Throws std::invalid_argument naming the text if it
+/// is empty, negative, fractional, zero or above 2^48.
+uint64_t parse_count(const std::string& text);
+
+/// Parse an input spec. "enwik8:N" is the first N bytes of `enwik8_path`
+/// (named enwik5/6/7/8 for N = 10^5..10^8, else "enwik8:N"); an existing
+/// file is taken whole; "PATH:N" is the first N bytes of PATH, named
+/// "BASENAME:N". Throws std::invalid_argument with a message for the user
+/// (no enwik8 file given, no such file, bad count).
+InputSpec parse_input(const std::string& spec, const std::string& enwik8_path);
+
+/// One measured run: nncomp with a model kind and profile, or a baseline.
+/// Sizes in bytes, times in wall seconds (process start to exit), RSS in MiB
+/// (peak resident set of the child process).
+struct Row {
+  std::string input;                 ///< input display name
+  uint64_t input_bytes = 0;
+  std::string input_xxh64;           ///< 16 hex digits
+  std::string family;                ///< "nncomp" or "baseline"
+  std::string kind;                  ///< model kind (gpt, rwkv, ngpt) or tool (zstd, xz, bzip2)
+  std::string profile;               ///< profile name, or the tool's level ("19", "22 --long")
+  std::string device = "cpu";        ///< cpu or cuda
+  std::string device_name;           ///< CPU model or GPU name
+  uint32_t threads = 1;              ///< nncomp intra-op threads; 1 for the baselines
+  uint64_t compressed_bytes = 0;
+  double compress_s = 0, decompress_s = 0;
+  double compress_rss_mib = 0, decompress_rss_mib = 0;
+  std::optional<double> peak_gpu_mib;     ///< GPU runs whose stats report it
+  std::optional<double> coding_loss_pct;  ///< nncomp: payload bits over ideal bits, minus 1, in %
+  std::optional<int64_t> n_params;        ///< nncomp: model parameters
+  std::string deterministic = "-";   ///< "yes" when compressed twice to identical bytes, "-" if not tried
+  std::string cpu_capability;        ///< nncomp: ATen kernel level (AVX2, …)
+  std::string torch_version, cuda_version;
+  std::string tool_version;          ///< nncomp's or the baseline's version string
+  std::string git_sha;
+  std::string date;                  ///< YYYY-MM-DD
+  std::string compress_command, decompress_command;  ///< as run, in the input's folder
+
+  double bpc() const { return input_bytes ? 8.0 * compressed_bytes / input_bytes : 0; }
+  double ratio() const { return compressed_bytes ? double(input_bytes) / compressed_bytes : 0; }
+  double compress_kbs() const { return compress_s > 0 ? input_bytes / 1000.0 / compress_s : 0; }
+  double decompress_kbs() const { return decompress_s > 0 ? input_bytes / 1000.0 / decompress_s : 0; }
+  /// "gpt/cpu" for nncomp, "zstd -19" for a baseline.
+  std::string label() const;
+};
+
+/// Column names of the CSV, in order (also the JSON keys).
+const std::vector<std::string>& csv_columns();
+/// The CSV text: a header line, then one line per row (RFC 4180 quoting).
+std::string to_csv(const std::vector<Row>& rows);
+/// A JSON object {"meta": {...}, "runs": [one object per row]}; `meta`
+/// holds the harness command line, date and machine.
+std::string to_json(const std::vector<Row>& rows, const std::string& bench_command);
+/// A Markdown document: what ran where, then one table row per run.
+std::string to_markdown(const std::vector<Row>& rows, const std::string& bench_command);
+/// A self-contained gnuplot script drawing bpc against compression and
+/// decompression time (log scale), one labelled marker per run; the output
+/// file is `output_stem` + "." + the gnuplot variable `fmt` ("png" or "svg").
+std::string to_gnuplot(const std::vector<Row>& rows, const std::string& output_stem);
+
+/// One size comparison of a run against a committed CSV.
+struct CheckResult {
+  bool ok = true;
+  std::vector<std::string> lines;  ///< one per run: "same", "DIFFERS", "missing", "skipped"
+};
+/// Compare the compressed sizes of `rows` with the CSV text `expected`,
+/// matching on input, kind, profile, device and threads. A run without a
+/// committed counterpart or with another size fails; a baseline whose tool
+/// version differs from the committed one is skipped (its output may
+/// legitimately change). Throws std::runtime_error if the CSV cannot be read.
+CheckResult check_sizes(const std::vector<Row>& rows, const std::string& expected_csv);
+
+/// "2026-11-21-cpu-amd-epyc-2t": a file stem for one device and date.
+std::string results_stem(const std::string& date, const std::string& device,
+                         const std::string& device_name, uint32_t threads);
+
+}  // namespace nncomp::bench
