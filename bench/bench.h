@@ -83,6 +83,10 @@ std::string to_markdown(const std::vector<Row>& rows, const std::string& bench_c
 /// file is `output_stem` + "." + the gnuplot variable `fmt` ("png" or "svg").
 std::string to_gnuplot(const std::vector<Row>& rows, const std::string& output_stem);
 
+/// The rows of a JSON document written by to_json (for re-plotting).
+/// Throws std::runtime_error naming the problem if it is not one.
+std::vector<Row> rows_from_json(const std::string& json_text);
+
 /// One size comparison of a run against a committed CSV.
 struct CheckResult {
   bool ok = true;

@@ -240,6 +240,25 @@ void write_atomic(const fs::path& path, const std::string& text) {
 
 std::string mib(double m) { return fmt::format("{:.0f} MiB", m); }
 
+/// Render STEM.gp to STEM.png and STEM.svg with gnuplot; false (with a
+/// note) if gnuplot is not installed. Throws if gnuplot fails.
+bool render_plot(const std::string& stem) {
+  if (!on_path("gnuplot")) {
+    fmt::print(stderr, "nncomp-bench: gnuplot is not installed; render the plot later with "
+                       "`gnuplot {0}.gp` and `gnuplot -e 'fmt=\"svg\"' {0}.gp`\n", stem);
+    return false;
+  }
+  const fs::path dir = fs::absolute(stem).parent_path();
+  const std::string name = fs::path(stem).filename().string();
+  for (const std::string fmt_name : {"png", "svg"}) {
+    auto res = run_process({"gnuplot", "-e", "fmt=\"" + fmt_name + "\"", name + ".gp"}, dir.string(), "");
+    if (!res.ok())
+      throw std::runtime_error("gnuplot failed on " + stem + ".gp (" + res.describe() + "): " + res.stderr_tail);
+    if (!res.stderr_tail.empty()) fmt::print(stderr, "gnuplot: {}", res.stderr_tail);
+  }
+  return true;
+}
+
 struct Grid {
   std::vector<InputSpec> inputs;
   std::vector<std::string> kinds, profiles, devices;
@@ -420,7 +439,8 @@ constexpr const char* kUsage =
 
 int run(int argc, char** argv) {
   Grid grid;
-  std::string models = "all", profiles = "cpu", devices = "cpu", baselines = "all", out, check, enwik8, work;
+  std::string models = "all", profiles = "cpu", devices = "cpu", baselines = "all", out, check, enwik8, work,
+      replot;
   bool overwrite = false, no_plot = false;
   const fs::path self_dir = fs::canonical("/proc/self/exe").parent_path();
   po::options_description opts("Options");
@@ -437,6 +457,8 @@ int run(int argc, char** argv) {
       ("out,o", po::value(&out), "output stem: writes STEM.csv .json .md .gp .png .svg [DATE-DEVICE-MACHINE-Nt]")
       ("force-overwrite,f", po::bool_switch(&overwrite), "overwrite existing output files")
       ("no-plot", po::bool_switch(&no_plot), "write the gnuplot script but do not render it")
+      ("replot", po::value(&replot),
+       "run nothing: draw the plot again from the results STEM.json (rewrites STEM.gp .png .svg)")
       ("check", po::value(&check), "compare the compressed sizes with this committed CSV; exit 1 on a difference")
       ("enwik8", po::value(&enwik8), "the enwik8 file that enwik8:N inputs are cut from [$ENWIK8]")
       ("nncomp", po::value(&grid.nncomp), "the nncomp program [the one beside nncomp-bench]")
@@ -457,6 +479,16 @@ int run(int argc, char** argv) {
   }
   if (vm.count("help")) {
     std::cout << kUsage << "\n" << opts;
+    return 0;
+  }
+  if (!replot.empty()) {
+    if (!input_specs.empty()) throw UsageError("--replot takes no INPUT");
+    std::string stem = replot.size() > 5 && replot.ends_with(".json") ? replot.substr(0, replot.size() - 5) : replot;
+    std::ifstream in(stem + ".json", std::ios::binary);
+    if (!in) throw UsageError("cannot read '" + stem + ".json' (--replot)");
+    const auto rows = rows_from_json({std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()});
+    write_atomic(stem + ".gp", to_gnuplot(rows, fs::path(stem).filename().string()));
+    render_plot(stem);
     return 0;
   }
   if (input_specs.empty()) throw UsageError("no INPUT given");
@@ -560,20 +592,8 @@ int run(int argc, char** argv) {
   const std::string stem_name = fs::path(stem).filename().string();
   write_atomic(stem + ".gp", to_gnuplot(rows, stem_name));
   std::vector<std::string> written = {stem + ".csv", stem + ".json", stem + ".md", stem + ".gp"};
-  if (!no_plot && !rows.empty()) {
-    if (!on_path("gnuplot")) {
-      fmt::print(stderr, "nncomp-bench: gnuplot is not installed; render the plot later with "
-                         "`gnuplot {0}.gp` and `gnuplot -e 'fmt=\"svg\"' {0}.gp`\n", stem);
-    } else {
-      for (const std::string fmt_name : {"png", "svg"}) {
-        auto res = run_process({"gnuplot", "-e", "fmt=\"" + fmt_name + "\"", stem_name + ".gp"}, out_dir.string(), "");
-        if (!res.ok())
-          throw std::runtime_error("gnuplot failed on " + stem + ".gp (" + res.describe() + "): " + res.stderr_tail);
-        if (!res.stderr_tail.empty()) fmt::print(stderr, "gnuplot: {}", res.stderr_tail);
-        written.push_back(stem + "." + fmt_name);
-      }
-    }
-  }
+  if (!no_plot && !rows.empty() && render_plot(stem))
+    for (const char* e : {".png", ".svg"}) written.push_back(stem + e);
   std::cout << markdown;
   fmt::print(stderr, "nncomp-bench: wrote {}\n", fmt::join(written, ", "));
 

@@ -255,7 +255,8 @@ std::string to_gnuplot(const std::vector<Row>& rows, const std::string& output_s
   // one label (zstd -19 and -22 often land on the same spot).
   struct Series { std::string input, family, points[2], labels[2]; };
   std::vector<Series> series;
-  const double near_t = 0.04, near_bpc = 0.025 * (y_hi - y_lo + 2 * y_pad);  // decades, bpc
+  // labels are about a decade wide at the default size
+  const double near_t = 0.3, near_bpc = 0.025 * (y_hi - y_lo + 2 * y_pad);  // decades, bpc
   for (const auto& input : distinct(rows, &Row::input))
     for (const std::string family : {"nncomp", "baseline"}) {
       std::vector<const Row*> members;
@@ -313,6 +314,36 @@ std::string to_gnuplot(const std::vector<Row>& rows, const std::string& output_s
   }
   out += "unset multiplot\n";
   return out;
+}
+
+std::vector<Row> rows_from_json(const std::string& json_text) {
+  std::vector<Row> rows;
+  try {
+    const auto doc = nlohmann::json::parse(json_text);
+    for (const auto& j : doc.at("runs")) {
+      Row r;
+      auto str = [&](const char* k, std::string& f) { f = j.at(k).get<std::string>(); };
+      str("input", r.input), str("input_xxh64", r.input_xxh64), str("family", r.family), str("kind", r.kind);
+      str("profile", r.profile), str("device", r.device), str("device_name", r.device_name);
+      str("deterministic", r.deterministic), str("cpu_capability", r.cpu_capability);
+      str("torch_version", r.torch_version), str("cuda_version", r.cuda_version), str("tool_version", r.tool_version);
+      str("git_sha", r.git_sha), str("date", r.date), str("compress_command", r.compress_command);
+      str("decompress_command", r.decompress_command);
+      r.input_bytes = j.at("input_bytes").get<uint64_t>();
+      r.threads = j.at("threads").get<uint32_t>();
+      r.compressed_bytes = j.at("compressed_bytes").get<uint64_t>();
+      r.compress_s = j.at("compress_s").get<double>(), r.decompress_s = j.at("decompress_s").get<double>();
+      r.compress_rss_mib = j.at("compress_rss_mib").get<double>();
+      r.decompress_rss_mib = j.at("decompress_rss_mib").get<double>();
+      if (!j.at("peak_gpu_mib").is_null()) r.peak_gpu_mib = j.at("peak_gpu_mib").get<double>();
+      if (!j.at("coding_loss_pct").is_null()) r.coding_loss_pct = j.at("coding_loss_pct").get<double>();
+      if (!j.at("n_params").is_null()) r.n_params = j.at("n_params").get<int64_t>();
+      rows.push_back(std::move(r));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(std::string("not a results file of nncomp-bench: ") + e.what());
+  }
+  return rows;
 }
 
 CheckResult check_sizes(const std::vector<Row>& rows, const std::string& expected_csv) {

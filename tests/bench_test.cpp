@@ -145,6 +145,17 @@ TEST(BenchReport, JsonRowsCarryTheMeasurements) {
   for (const auto& c : csv_columns()) EXPECT_TRUE(doc["runs"][0].contains(c)) << c;
 }
 
+TEST(BenchReport, JsonReadsBackToTheSameRows) {
+  Row r = nncomp_row("enwik6", "cpu", 250);
+  r.peak_gpu_mib = 1234.5;
+  const std::vector<Row> rows = {r, baseline_row("enwik6", "22 --long", 300, "libzstd 1.5.4")};
+  const auto back = rows_from_json(to_json(rows, "cmd"));
+  EXPECT_EQ(to_csv(back), to_csv(rows));
+  EXPECT_EQ(to_gnuplot(back, "p"), to_gnuplot(rows, "p"));
+  EXPECT_THROW(rows_from_json("{\"runs\": [{\"input\": 1}]}"), std::runtime_error);
+  EXPECT_THROW(rows_from_json("not json"), std::runtime_error);
+}
+
 TEST(BenchReport, MarkdownTableHasOneRowPerRun) {
   const std::string md = to_markdown({nncomp_row("enwik6", "cpu", 250), baseline_row("enwik6", "19", 300, "z")},
                                      "nncomp-bench enwik8:1e6");
