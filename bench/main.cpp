@@ -304,7 +304,7 @@ class Runner {
     try {
       body(r);
       rows_.push_back(r);
-    } catch (const std::runtime_error& e) {
+    } catch (const std::exception& e) {
       if (interrupted()) throw;
       failures_.push_back(fmt::format("{}: {}", prefix_, e.what()));
       display_.finish(prefix_, std::string("FAILED: ") + e.what());

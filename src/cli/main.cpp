@@ -1,4 +1,4 @@
-// main.cpp — the nncomp command line: c (compress), d (decompress), info.
+// main.cpp — the nncomp command line: c (compress), d (decompress), info, list.
 // Uses only the public API in include/nncomp/.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
