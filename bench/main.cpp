@@ -38,7 +38,8 @@ struct UsageError : std::runtime_error {
 };
 
 /// A baseline compressor: its row names and its two commands (IN/OUT/RT are
-/// replaced by file names; an empty `stdout_to` means the tool writes OUT).
+/// replaced by file names; with `via_stdout` the tool writes to standard
+/// output, which goes to OUT when compressing and RT when decompressing).
 struct Baseline {
   std::string id, kind, profile, ext;
   std::vector<std::string> c_args, d_args;
@@ -56,11 +57,12 @@ std::vector<Baseline> all_baselines(const std::string& zstd_tool) {
   };
 }
 
-std::vector<std::string> split_list(const std::string& s) {
+/// The non-empty items of `s` between `sep`s, spaces trimmed.
+std::vector<std::string> split_list(const std::string& s, char sep = ',') {
   std::vector<std::string> out;
   size_t from = 0;
   while (from <= s.size()) {
-    size_t to = s.find(',', from);
+    size_t to = s.find(sep, from);
     if (to == std::string::npos) to = s.size();
     std::string item = s.substr(from, to - from);
     item.erase(0, item.find_first_not_of(' '));
@@ -73,14 +75,8 @@ std::vector<std::string> split_list(const std::string& s) {
 
 bool on_path(const std::string& tool) {
   const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "";
-  for (size_t from = 0; from <= dirs.size();) {
-    size_t to = dirs.find(':', from);
-    if (to == std::string::npos) to = dirs.size();
-    const std::string dir = dirs.substr(from, to - from);
-    if (!dir.empty() && access((fs::path(dir) / tool).c_str(), X_OK) == 0) return true;
-    from = to + 1;
-  }
+  for (const auto& dir : split_list(path ? path : "", ':'))
+    if (access((fs::path(dir) / tool).c_str(), X_OK) == 0) return true;
   return false;
 }
 
@@ -380,9 +376,12 @@ class Runner {
                   Row& r) {
     const std::string base = in.name + "." + kind + "-" + profile + (device == "cpu" ? "" : "-" + device);
     const std::string nnc = base + ".nnc", rt = base + ".out";
-    const std::vector<std::string> c = {g_.nncomp, "c", "-f", "-v", "-m", kind, "-p", profile, "-t",
-                                        std::to_string(g_.threads), "--device", device, "--stats",
-                                        base + ".c.json", in.name, nnc};
+    auto compress_to = [&](const std::string& out, const std::string& stats) {
+      return std::vector<std::string>{g_.nncomp, "c", "-f", "-v", "-m", kind, "-p", profile, "-t",
+                                      std::to_string(g_.threads), "--device", device, "--stats", stats,
+                                      in.name, out};
+    };
+    const auto c = compress_to(nnc, base + ".c.json");
     const std::vector<std::string> d = {g_.nncomp, "d", "-f", "-v", "--stats", base + ".d.json", nnc, rt};
     auto shown = [](std::vector<std::string> v) { v[0] = "nncomp"; return shell_line(v); };
     r.family = "nncomp", r.kind = kind, r.profile = profile, r.device = device, r.threads = g_.threads;
@@ -397,15 +396,13 @@ class Runner {
     display_.finish(prefix_, fmt::format("{}: decompressed in {:.1f} s, {}, round trip exact", r.label(), rd.wall_s,
                                 mib(rd.max_rss_mib)));
     if (g_.repeat) {
-      auto again = c;
-      again.back() = base + ".2.nnc";
-      again[again.size() - 3] = base + ".c2.json";
-      step(r.label() + " compress again", again, "");
-      if (!same_bytes(scratch_ / nnc, scratch_ / again.back()))
+      const std::string nnc2 = base + ".2.nnc";
+      step(r.label() + " compress again", compress_to(nnc2, base + ".c2.json"), "");
+      if (!same_bytes(scratch_ / nnc, scratch_ / nnc2))
         throw std::runtime_error(r.label() + ": NOT DETERMINISTIC: compressing twice gave different bytes");
       r.deterministic = "yes";
       display_.finish(prefix_, r.label() + ": compressed again to identical bytes");
-      fs::remove(scratch_ / again.back());
+      fs::remove(scratch_ / nnc2);
     }
     const auto cs = read_json(scratch_ / (base + ".c.json")), ds = read_json(scratch_ / (base + ".d.json"));
     fs::remove(scratch_ / nnc);

@@ -245,7 +245,8 @@ TEST(BenchProcess, MeasuresExitStatusOutputAndPeakMemory) {
   EXPECT_EQ(fail.describe(), "exit status 3");
   // a child touching 200 MiB shows it
   auto big = run_process({"python3", "-c", "b = b'x' * (200 << 20)"}, dir.path.string(), "", {}, true);
-  if (big.ok()) EXPECT_GT(big.max_rss_mib, 190);
+  ASSERT_TRUE(big.ok()) << big.describe() << ": " << big.stderr_tail;
+  EXPECT_GT(big.max_rss_mib, 190);
   auto to_file = run_process({"echo", "x"}, dir.path.string(), (dir.path / "o.txt").string());
   EXPECT_EQ(slurp(dir.path / "o.txt"), "x\n");
   EXPECT_THROW(run_process({"no-such-program-here"}, dir.path.string(), ""), std::runtime_error);
