@@ -4,7 +4,6 @@
 
 #include <cmath>
 
-#include "models/detmath.h"
 #include "models/init.h"
 #include "nncomp/error.h"
 
@@ -21,11 +20,11 @@ torch::Tensor rms_norm(const torch::Tensor& x) {
 }  // namespace
 
 GptImpl::GptImpl(const ModelConfig& config, int64_t max_len, uint64_t seed)
-    : config_(config), max_len_(max_len) {
+    : config_(config),
+      head_dim_(checked_head_dim(config, "gpt")),
+      max_len_(max_len),
+      rope_(max_len, head_dim_, config.rope_base) {
   const int64_t d = config.d_model, f = config.ffn_mult * d;
-  if (config.n_head == 0 || d % config.n_head != 0 || (d / config.n_head) % 2 != 0)
-    throw Error(ErrorKind::kUsage, "gpt: d_model must be a multiple of 2·n_head");
-  head_dim_ = d / config.n_head;
 
   InitRng rng(seed);
   auto param = [&](const std::string& name, std::vector<int64_t> shape, float bound) {
@@ -45,39 +44,6 @@ GptImpl::GptImpl(const ModelConfig& config, int64_t max_len, uint64_t seed)
     layers_.push_back(layer);
   }
   lm_head_ = param("lm_head", {kVocab, d}, 0.0f);
-
-  // RoPE tables, rotate-half layout: angle(pos, i) = pos · base^(−2i/hd).
-  const int64_t half = head_dim_ / 2;
-  auto cos_t = torch::empty({max_len, half}, torch::kFloat32);
-  auto sin_t = torch::empty({max_len, half}, torch::kFloat32);
-  for (int64_t i = 0; i < half; ++i) {
-    const double inv_freq =
-        detmath::pow(config.rope_base, -2.0 * static_cast<double>(i) / head_dim_);
-    for (int64_t pos = 0; pos < max_len; ++pos) {
-      double sn, cs;
-      detmath::sincos(static_cast<double>(pos) * inv_freq, &sn, &cs);
-      cos_t[pos][i] = static_cast<float>(cs);
-      sin_t[pos][i] = static_cast<float>(sn);
-    }
-  }
-  rope_cos_ = cos_t;
-  rope_sin_ = sin_t;
-}
-
-// x: (..., len, hd) with positions pos0..pos0+len-1, or (..., hd) when len == 0
-// meaning the single position pos0.
-torch::Tensor GptImpl::rope(const torch::Tensor& x, int64_t pos0, int64_t len) const {
-  const int64_t half = head_dim_ / 2;
-  torch::Tensor c, s;
-  if (len == 0) {
-    c = rope_cos_[pos0];  // (half)
-    s = rope_sin_[pos0];
-  } else {
-    c = rope_cos_.narrow(0, pos0, len);  // (len, half)
-    s = rope_sin_.narrow(0, pos0, len);
-  }
-  auto x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
-  return torch::cat({x1 * c + x2 * s, x2 * c - x1 * s}, -1);
 }
 
 // Projects normalised input x (B, [T,] d) to q, k (QK-normed, rotated) and v,
@@ -89,13 +55,13 @@ torch::Tensor GptImpl::attention_qkv(const Layer& layer, const torch::Tensor& x,
   auto qkv = torch::linear(x, layer.w_qkv);
   if (len == 0) {
     qkv = qkv.view({B, 3, H, hd});  // (B, 3, H, hd)
-    *q = rope(rms_norm(qkv.select(1, 0)), pos0, 0);
-    *k = rope(rms_norm(qkv.select(1, 1)), pos0, 0);
+    *q = rope_.apply(rms_norm(qkv.select(1, 0)), pos0, 0);
+    *k = rope_.apply(rms_norm(qkv.select(1, 1)), pos0, 0);
     *v = qkv.select(1, 2);
   } else {
     qkv = qkv.view({B, len, 3, H, hd}).permute({2, 0, 3, 1, 4});  // (3, B, H, T, hd)
-    *q = rope(rms_norm(qkv[0]), pos0, len);
-    *k = rope(rms_norm(qkv[1]), pos0, len);
+    *q = rope_.apply(rms_norm(qkv[0]), pos0, len);
+    *k = rope_.apply(rms_norm(qkv[1]), pos0, len);
     *v = qkv[2];
   }
   return qkv;
@@ -108,27 +74,20 @@ torch::Tensor GptImpl::head(const torch::Tensor& x) const {
 }
 
 torch::Tensor GptImpl::run_window(const torch::Tensor& inputs, int64_t ctx, bool keep_kv) {
-  const int64_t B = inputs.size(0), T = inputs.size(1), d = config_.d_model;
+  const int64_t T = inputs.size(1);
   TORCH_CHECK(ctx + T <= max_len_, "gpt: window of ", ctx + T, " > max_len ", max_len_);
   const double scale = kQkGain * kQkGain / std::sqrt(static_cast<double>(head_dim_));
-  // Query i sits at position ctx+i and sees keys 0..ctx+i: (T, ctx+T), 0 / −inf.
-  auto mask = torch::full({T, ctx + T}, -INFINITY, torch::kFloat32).triu(ctx + 1);
-  auto x = rms_norm(torch::embedding(wte_, inputs));                   // (B, T, d)
+  auto x = rms_norm(torch::embedding(wte_, inputs));  // (B, T, d)
   for (size_t l = 0; l < layers_.size(); ++l) {
     const Layer& layer = layers_[l];
     torch::Tensor q, k, v;
     attention_qkv(layer, rms_norm(x), ctx, T, &q, &k, &v);  // (B, H, T, hd)
     if (keep_kv) {
-      k_cache_[l].narrow(2, ctx, T).copy_(k);
-      v_cache_[l].narrow(2, ctx, T).copy_(v);
+      cache_.k[l].narrow(2, ctx, T).copy_(k);
+      cache_.v[l].narrow(2, ctx, T).copy_(v);
       if (l + 1 == layers_.size()) return x;  // the last MLP and head are not needed
     }
-    if (ctx > 0) {  // cached context first, as constants: (B, H, ctx+T, hd)
-      k = torch::cat({k_cache_[l].narrow(2, 0, ctx).clone(), k}, 2);
-      v = torch::cat({v_cache_[l].narrow(2, 0, ctx).clone(), v}, 2);
-    }
-    auto att = torch::softmax(torch::matmul(q, k.transpose(-2, -1)) * scale + mask, -1);
-    auto y = torch::matmul(att, v).transpose(1, 2).reshape({B, T, d});  // (B, T, d)
+    auto y = window_attention(q, k, v, cache_, l, ctx, scale);  // (B, T, d)
     x = x + torch::linear(y, layer.w_proj);
     auto m = torch::relu(torch::linear(rms_norm(x), layer.w_fc));
     x = x + torch::linear(m * m, layer.w_mlp_out);
@@ -139,7 +98,7 @@ torch::Tensor GptImpl::run_window(const torch::Tensor& inputs, int64_t ctx, bool
 torch::Tensor GptImpl::forward(const torch::Tensor& inputs) { return run_window(inputs, 0, false); }
 
 torch::Tensor GptImpl::train_forward(const torch::Tensor& inputs) {
-  TORCH_CHECK(!k_cache_.empty() && ctx_ + inputs.size(1) <= pos_end_,
+  TORCH_CHECK(!cache_.empty() && ctx_ + inputs.size(1) <= pos_end_,
               "gpt: train_forward() needs begin_segment() with room for the segment");
   return run_window(inputs, ctx_, false);
 }
@@ -148,14 +107,7 @@ void GptImpl::begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps) 
   c10::InferenceMode guard;
   const int64_t B = ctx_inputs.size(0), C = ctx_inputs.size(1);
   TORCH_CHECK(C + max_steps <= max_len_, "gpt: context + segment exceeds max_len");
-  if (k_cache_.empty() || k_cache_[0].size(0) != B) {
-    k_cache_.clear();
-    v_cache_.clear();
-    for (size_t l = 0; l < layers_.size(); ++l) {
-      k_cache_.push_back(torch::zeros({B, config_.n_head, max_len_, head_dim_}));
-      v_cache_.push_back(torch::zeros({B, config_.n_head, max_len_, head_dim_}));
-    }
-  }
+  cache_.ensure(static_cast<int64_t>(layers_.size()), B, config_.n_head, max_len_, head_dim_);
   if (C > 0) run_window(ctx_inputs, 0, true);
   ctx_ = C;
   pos_ = C;
@@ -165,19 +117,15 @@ void GptImpl::begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps) 
 torch::Tensor GptImpl::step(const torch::Tensor& tokens) {
   c10::InferenceMode guard;
   TORCH_CHECK(pos_ < pos_end_, "gpt: step() past the segment announced to begin_segment()");
-  const int64_t B = tokens.size(0), d = config_.d_model, len = pos_ + 1;
   const double scale = kQkGain * kQkGain / std::sqrt(static_cast<double>(head_dim_));
   auto x = rms_norm(torch::embedding(wte_, tokens));  // (B, d)
   for (size_t l = 0; l < layers_.size(); ++l) {
     const Layer& layer = layers_[l];
     torch::Tensor q, k, v;
     attention_qkv(layer, rms_norm(x), pos_, 0, &q, &k, &v);  // (B, H, hd)
-    k_cache_[l].select(2, pos_).copy_(k);
-    v_cache_[l].select(2, pos_).copy_(v);
-    auto keys = k_cache_[l].narrow(2, 0, len);    // (B, H, len, hd)
-    auto values = v_cache_[l].narrow(2, 0, len);  // (B, H, len, hd)
-    auto att = torch::softmax(torch::matmul(q.unsqueeze(2), keys.transpose(-2, -1)) * scale, -1);
-    auto y = torch::matmul(att, values).reshape({B, d});  // (B, 1·H·hd)
+    cache_.k[l].select(2, pos_).copy_(k);
+    cache_.v[l].select(2, pos_).copy_(v);
+    auto y = step_attention(q, cache_, l, pos_, scale);  // (B, d)
     x = x + torch::linear(y, layer.w_proj);
     auto m = torch::relu(torch::linear(rms_norm(x), layer.w_fc));
     x = x + torch::linear(m * m, layer.w_mlp_out);

@@ -9,6 +9,7 @@
 // and head start at zero, so the first prediction is uniform.
 #pragma once
 
+#include "models/attention.h"
 #include "models/model.h"
 
 namespace nncomp::models {
@@ -40,7 +41,6 @@ class GptImpl : public Model {
                               int64_t len, torch::Tensor* q, torch::Tensor* k,
                               torch::Tensor* v) const;
   torch::Tensor head(const torch::Tensor& x) const;
-  torch::Tensor rope(const torch::Tensor& x, int64_t pos0, int64_t len) const;
 
   ModelConfig config_;
   int64_t head_dim_;
@@ -48,9 +48,8 @@ class GptImpl : public Model {
   torch::Tensor wte_;      // (256, d)
   torch::Tensor lm_head_;  // (256, d), zero-init
   std::vector<Layer> layers_;
-  torch::Tensor rope_cos_, rope_sin_;  // (max_len, head_dim/2), bit-exact tables
-  // Step-mode cache, per layer: keys/values (B, H, max_len, head_dim).
-  std::vector<torch::Tensor> k_cache_, v_cache_;
+  Rope rope_;
+  KvCache cache_;  // step mode: per layer (B, H, max_len, head_dim)
   int64_t ctx_ = 0, pos_ = 0, pos_end_ = 0;  // context length, next step, limit
 };
 

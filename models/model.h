@@ -28,7 +28,17 @@ struct ParamGroups {
   std::vector<int64_t> muon_blocks;
   /// Embeddings, head and scalars for AdamW.
   std::vector<torch::Tensor> adam;
+  /// Matrices that live on the unit sphere (nGPT): after every optimizer step
+  /// each is replaced by unit_norm(p, unit_norm_dims[i]). Each is also in
+  /// `muon` or `adam`.
+  std::vector<torch::Tensor> unit_norm;
+  std::vector<int64_t> unit_norm_dims;
 };
+
+/// x / max(‖x‖₂, 1e-12) along `dim`, shape unchanged, differentiable: the
+/// projection onto the unit sphere, "Norm" of nGPT (Loshchilov et al. 2024,
+/// arXiv 2410.01131).
+torch::Tensor unit_norm(const torch::Tensor& x, int64_t dim);
 
 /// An online byte-level language model over a batch of B streams.
 class Model : public torch::nn::Module {

@@ -2,6 +2,7 @@
 #include <array>
 
 #include "models/gpt.h"
+#include "models/ngpt.h"
 #include "nncomp/error.h"
 
 namespace nncomp::models {
@@ -19,7 +20,10 @@ constexpr std::array<Entry, 3> kTable = {{
        return std::make_shared<GptImpl>(c, max_len, seed);
      }},
     {ModelKind::kRwkv, "rwkv", nullptr},
-    {ModelKind::kNgpt, "ngpt", nullptr},
+    {ModelKind::kNgpt, "ngpt",
+     [](const ModelConfig& c, int64_t max_len, uint64_t seed) -> std::shared_ptr<Model> {
+       return std::make_shared<NgptImpl>(c, max_len, seed);
+     }},
 }};
 
 const Entry& entry(ModelKind kind) {
@@ -34,6 +38,10 @@ int64_t Model::n_params() {
   int64_t n = 0;
   for (const auto& p : parameters()) n += p.numel();
   return n;
+}
+
+torch::Tensor unit_norm(const torch::Tensor& x, int64_t dim) {
+  return x / torch::linalg_vector_norm(x, 2, dim, /*keepdim=*/true).clamp_min(1e-12);
 }
 
 std::shared_ptr<Model> make_model(const ModelConfig& config, int64_t max_len, uint64_t seed) {

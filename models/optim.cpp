@@ -80,6 +80,9 @@ void Optimizer::step(double scale) {
     auto denom = (exp_avg_sq_[i].sqrt() / bias2_sqrt).add_(config_.adam_eps);
     p.addcdiv_(exp_avg_[i], denom, -step_size);
   }
+  // Back onto the unit sphere (nGPT, arXiv 2410.01131): part of the step.
+  for (size_t i = 0; i < groups_.unit_norm.size(); ++i)
+    groups_.unit_norm[i].copy_(unit_norm(groups_.unit_norm[i], groups_.unit_norm_dims[i]));
 }
 
 }  // namespace nncomp::models

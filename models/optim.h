@@ -33,7 +33,8 @@ class Optimizer {
   Optimizer(ParamGroups groups, const OptimConfig& config);
 
   /// One update from the parameters' .grad(); `scale` multiplies both lrs.
-  /// Parameters without a gradient are left alone.
+  /// Parameters without a gradient are left alone. Then every matrix in
+  /// the groups' `unit_norm` list is projected back onto the unit sphere.
   void step(double scale);
   void zero_grad();
 

@@ -33,9 +33,36 @@ const std::map<std::string, Config>& gpt_profiles() {
   return table;
 }
 
+// nGPT: the same engine shapes as gpt; SwiGLU of width 3·d_model (about
+// gpt's time per byte); no logit cap (the learned s_z scales the logits).
+// Learning rates chosen on the first 300,000 bytes of enwik8 (docs/ngpt.md).
+const std::map<std::string, Config>& ngpt_profiles() {
+  static const std::map<std::string, Config> table = [] {
+    std::map<std::string, Config> t;
+    Config tiny;
+    tiny.model = {ModelKind::kNgpt, /*n_layer=*/1, /*d_model=*/32, /*n_head=*/1, /*ffn_mult=*/2,
+                  /*rope_base=*/1024.0, /*logit_cap=*/0.0};
+    tiny.engine = {/*n_streams=*/4, /*seg_len=*/16, /*ctx_len=*/16};
+    tiny.optim.muon_lr = 0.02;
+    t["tiny"] = tiny;
+
+    Config cpu;
+    cpu.model = {ModelKind::kNgpt, /*n_layer=*/4, /*d_model=*/192, /*n_head=*/3, /*ffn_mult=*/3,
+                 /*rope_base=*/1024.0, /*logit_cap=*/0.0};
+    cpu.engine = {/*n_streams=*/16, /*seg_len=*/32, /*ctx_len=*/64};
+    cpu.optim.muon_lr = 0.02;
+    cpu.optim.lr_end_frac = 0.25;
+    cpu.optim.adam_lr = 2e-3;
+    t["cpu"] = cpu;
+    return t;
+  }();
+  return table;
+}
+
 const std::map<std::string, Config>* profiles_of(const std::string& model) {
   switch (models::model_kind(model)) {
     case ModelKind::kGpt: return &gpt_profiles();
+    case ModelKind::kNgpt: return &ngpt_profiles();
     default: return nullptr;
   }
 }

@@ -340,6 +340,9 @@ TEST(api_Profiles, NamesAndErrors) {
   EXPECT_NE(std::find(names.begin(), names.end(), "cpu"), names.end());
   EXPECT_EQ(model_kind("gpt"), ModelKind::kGpt);
   EXPECT_EQ(model_name(ModelKind::kGpt), "gpt");
+  EXPECT_EQ(profile_names("ngpt"), (std::vector<std::string>{"cpu", "tiny"}));
+  EXPECT_EQ(profile("ngpt", "cpu").model.kind, ModelKind::kNgpt);
+  EXPECT_EQ(model_kind("ngpt"), ModelKind::kNgpt);
 
   const std::string m1 = expect_error([] { profile("gpt", "huge"); }, ErrorKind::kUsage);
   EXPECT_TRUE(contains(m1, "huge") && contains(m1, "tiny")) << m1;
@@ -352,6 +355,37 @@ TEST(api_Profiles, NamesAndErrors) {
   Config rwkv = tiny();
   rwkv.model.kind = ModelKind::kRwkv;
   expect_error([&] { compress(text(10), rwkv, one_thread()); }, ErrorKind::kUnsupported);
+}
+
+// nGPT end to end: round trip, compress twice → identical bytes, and its
+// kind and every config field back from the header.
+TEST(api_Ngpt, RoundTripDeterminismAndHeader) {
+  const Bytes input = text(6000, 13);
+  Config config = profile("ngpt", "tiny");
+  config.seed = 5;
+  const Bytes file = compress(input, config, one_thread());
+  EXPECT_TRUE(decompress(file, one_thread()) == input);
+  EXPECT_TRUE(compress(input, config, one_thread()) == file);
+
+  const FileInfo info = inspect(file);
+  EXPECT_EQ(info.model_name, "ngpt");
+  const ModelConfig& m = info.config.model;
+  EXPECT_EQ(m.kind, ModelKind::kNgpt);
+  EXPECT_EQ(m.n_layer, config.model.n_layer);
+  EXPECT_EQ(m.d_model, config.model.d_model);
+  EXPECT_EQ(m.n_head, config.model.n_head);
+  EXPECT_EQ(m.ffn_mult, config.model.ffn_mult);
+  EXPECT_EQ(m.rope_base, config.model.rope_base);
+  EXPECT_EQ(m.logit_cap, config.model.logit_cap);
+  EXPECT_EQ(info.config.optim.muon_lr, config.optim.muon_lr);
+  EXPECT_EQ(info.config.optim.adam_lr, config.optim.adam_lr);
+  EXPECT_EQ(info.config.optim.lr_end_frac, config.optim.lr_end_frac);
+  EXPECT_EQ(info.config.seed, 5u);
+
+  // The same shapes as gpt, another computation.
+  Config gpt = tiny();
+  gpt.seed = 5;
+  EXPECT_FALSE(compress(input, gpt, one_thread()) == file);
 }
 
 TEST(api_Device, CudaIsUnsupportedHere) {

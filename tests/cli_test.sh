@@ -188,6 +188,16 @@ nn list
 [ "$RC" -eq 0 ] || fail "exit status $RC"
 grep -qE "^gpt: .*\bcpu\b" out.txt || fail "no 'gpt: ... cpu' line in: $(cat out.txt)"
 grep -qE "^gpt: .*\btiny\b" out.txt || fail "no tiny profile in: $(cat out.txt)"
+grep -qE "^ngpt: cpu tiny$" out.txt || fail "no 'ngpt: cpu tiny' line in: $(cat out.txt)"
+pass
+CHECK="ngpt round trip, shown by info"
+rm -f ng.nnc ng.out
+nn c -m ngpt -p tiny -t 1 -q small ng.nnc
+[ "$RC" -eq 0 ] || fail "compress: exit status $RC"
+nn d -q ng.nnc ng.out
+[ "$RC" -eq 0 ] && cmp -s small ng.out || fail "round trip differs (exit status $RC)"
+nn info ng.nnc
+grep -qE "model +ngpt" out.txt || fail "no 'model ngpt' in: $(cat out.txt)"
 pass
 expect_usage "list with an argument" "list" "" list small
 CHECK="--stats"

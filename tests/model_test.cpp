@@ -1,9 +1,12 @@
-// Tests for models/: the GPT through the Model interface (shapes, parameter
-// groups, uniform first prediction, step mode == train_forward == forward, seeded
-// determinism, invalid shapes, learning), and detmath against std::.
+// Tests for models/: every transformer kind through the Model interface (step
+// mode == train_forward == forward, causality, seeded determinism, invalid
+// shapes, learning); per kind its shapes and parameter groups, gpt's uniform
+// first prediction, nGPT's unit norms after every optimizer step; detmath
+// against std::.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <string>
@@ -26,9 +29,9 @@ namespace {
 
 constexpr int64_t kMaxLen = 24;
 
-ModelConfig small_config() {
+ModelConfig small_config(ModelKind kind = ModelKind::kGpt) {
   ModelConfig c;
-  c.kind = ModelKind::kGpt;
+  c.kind = kind;
   c.n_layer = 2;
   c.d_model = 32;
   c.n_head = 2;
@@ -60,6 +63,35 @@ double train_step(Model& model, Optimizer& opt, const torch::Tensor& inputs,
   return loss.item<double>();
 }
 
+// Every parameter in exactly one optimizer group, nothing else in the groups,
+// and every unit-norm matrix among them; returns the parameter count.
+int64_t expect_partition(Model& model, const ParamGroups& g) {
+  std::vector<torch::Tensor> grouped = g.muon;
+  grouped.insert(grouped.end(), g.adam.begin(), g.adam.end());
+  const auto params = model.parameters();
+  EXPECT_EQ(grouped.size(), params.size());
+  int64_t total = 0;
+  for (const auto& p : params) {
+    int hits = 0;
+    for (const auto& q : grouped) hits += p.is_same(q);
+    EXPECT_EQ(hits, 1) << "parameter of shape " << p.sizes();
+    total += p.numel();
+  }
+  for (const auto& q : grouped) {
+    int hits = 0;
+    for (const auto& p : params) hits += p.is_same(q);
+    EXPECT_EQ(hits, 1) << "grouped tensor of shape " << q.sizes();
+  }
+  EXPECT_EQ(g.unit_norm.size(), g.unit_norm_dims.size());
+  for (const auto& u : g.unit_norm) {
+    int hits = 0;
+    for (const auto& q : grouped) hits += u.is_same(q);
+    EXPECT_EQ(hits, 1) << "unit-norm tensor of shape " << u.sizes() << " is not optimised";
+  }
+  EXPECT_EQ(model.n_params(), total);
+  return total;
+}
+
 TEST(Gpt, ShapesAndParamGroups) {
   auto model = make_model(small_config(), kMaxLen, 1);
   torch::manual_seed(0);
@@ -78,25 +110,9 @@ TEST(Gpt, ShapesAndParamGroups) {
   ASSERT_EQ(g.adam.size(), 2u);
   EXPECT_EQ(g.adam[0].sizes(), (std::vector<int64_t>{kVocab, 32}));  // wte
   EXPECT_EQ(g.adam[1].sizes(), (std::vector<int64_t>{kVocab, 32}));  // lm_head
+  EXPECT_TRUE(g.unit_norm.empty());
 
-  // Every parameter in exactly one group, and nothing else in the groups.
-  std::vector<torch::Tensor> grouped = g.muon;
-  grouped.insert(grouped.end(), g.adam.begin(), g.adam.end());
-  const auto params = model->parameters();
-  EXPECT_EQ(grouped.size(), params.size());
-  int64_t total = 0;
-  for (const auto& p : params) {
-    int hits = 0;
-    for (const auto& q : grouped) hits += p.is_same(q);
-    EXPECT_EQ(hits, 1) << "parameter of shape " << p.sizes();
-    total += p.numel();
-  }
-  for (const auto& q : grouped) {
-    int hits = 0;
-    for (const auto& p : params) hits += p.is_same(q);
-    EXPECT_EQ(hits, 1) << "grouped tensor of shape " << q.sizes();
-  }
-  EXPECT_EQ(model->n_params(), total);
+  const int64_t total = expect_partition(*model, g);
   // 256·32 twice, per layer 3·32·32 + 32·32 + 64·32 + 32·64.
   EXPECT_EQ(total, 2 * 256 * 32 + 2 * (3 * 1024 + 1024 + 2048 + 2048));
 }
@@ -110,8 +126,17 @@ TEST(Gpt, FirstPredictionIsUniform) {
   EXPECT_TRUE(torch::all(model->step(inputs.select(1, 0)) == 0).item<bool>());
 }
 
-TEST(Gpt, StepModeEqualsTrainingForward) {
-  auto model = make_model(small_config(), kMaxLen, 1);
+// The tests every transformer kind must pass, by kind.
+class AnyModel : public ::testing::TestWithParam<ModelKind> {
+ protected:
+  ModelConfig config() const { return small_config(GetParam()); }
+};
+
+INSTANTIATE_TEST_SUITE_P(Kinds, AnyModel, ::testing::Values(ModelKind::kGpt, ModelKind::kNgpt),
+                         [](const auto& info) { return model_name(info.param); });
+
+TEST_P(AnyModel, StepModeEqualsTrainingForward) {
+  auto model = make_model(config(), kMaxLen, 1);
   perturb(*model, 5);
   torch::manual_seed(6);
   const int64_t T = 20;
@@ -148,8 +173,8 @@ TEST(Gpt, StepModeEqualsTrainingForward) {
   EXPECT_THROW(model->begin_segment(random_bytes(1, 10), kMaxLen - 9), c10::Error);
 }
 
-TEST(Gpt, ForwardIsCausal) {
-  auto model = make_model(small_config(), kMaxLen, 1);
+TEST_P(AnyModel, ForwardIsCausal) {
+  auto model = make_model(config(), kMaxLen, 1);
   perturb(*model, 7);
   torch::NoGradGuard no_grad;
   auto inputs = random_bytes(2, 16);
@@ -160,10 +185,10 @@ TEST(Gpt, ForwardIsCausal) {
   EXPECT_TRUE(torch::allclose(a, b, 0.0, 1e-5));
 }
 
-TEST(Gpt, SeedDeterminesParameters) {
-  auto a = make_model(small_config(), kMaxLen, 42);
-  auto b = make_model(small_config(), kMaxLen, 42);
-  auto c = make_model(small_config(), kMaxLen, 43);
+TEST_P(AnyModel, SeedDeterminesParameters) {
+  auto a = make_model(config(), kMaxLen, 42);
+  auto b = make_model(config(), kMaxLen, 42);
+  auto c = make_model(config(), kMaxLen, 43);
   const auto pa = a->named_parameters(), pb = b->named_parameters(), pc = c->named_parameters();
   ASSERT_EQ(pa.size(), pb.size());
   bool any_diff = false;
@@ -189,7 +214,7 @@ TEST(Gpt, SeedDeterminesParameters) {
     EXPECT_TRUE(torch::equal(item.value(), b->named_parameters()[item.key()])) << item.key();
 }
 
-TEST(Gpt, InvalidShapesThrow) {
+TEST_P(AnyModel, InvalidShapesThrow) {
   auto expect_usage = [](ModelConfig c, const char* what) {
     try {
       make_model(c, kMaxLen, 1);
@@ -198,22 +223,22 @@ TEST(Gpt, InvalidShapesThrow) {
       EXPECT_EQ(e.kind(), ErrorKind::kUsage) << what;
     }
   };
-  ModelConfig c = small_config();
+  ModelConfig c = config();
   c.d_model = 33;  // not a multiple of n_head
   expect_usage(c, "d_model 33, n_head 2");
   c.d_model = 30;  // head_dim 15 is odd
   expect_usage(c, "d_model 30, n_head 2");
-  c = small_config();
+  c = config();
   c.n_layer = 0;
   expect_usage(c, "n_layer 0");
-  c = small_config();
+  c = config();
   c.n_head = 0;
   expect_usage(c, "n_head 0");
-  c = small_config();
+  c = config();
   c.d_model = 0;
   expect_usage(c, "d_model 0");
 
-  c = small_config();
+  c = config();
   c.kind = ModelKind::kRwkv;  // reserved, not built
   try {
     make_model(c, kMaxLen, 1);
@@ -223,8 +248,8 @@ TEST(Gpt, InvalidShapesThrow) {
   }
 }
 
-TEST(Gpt, TrainingReducesLoss) {
-  ModelConfig c = small_config();
+TEST_P(AnyModel, TrainingReducesLoss) {
+  ModelConfig c = config();
   c.n_layer = 1;
   auto model = make_model(c, 32, 3);
   Optimizer opt(model->param_groups(), OptimConfig{});
@@ -234,13 +259,88 @@ TEST(Gpt, TrainingReducesLoss) {
   auto inputs = torch::stack({bytes.narrow(0, 0, 24), bytes.narrow(0, 30, 24)});
   auto targets = torch::stack({bytes.narrow(0, 1, 24), bytes.narrow(0, 31, 24)});
   const double first = train_step(*model, opt, inputs, targets);
-  EXPECT_NEAR(first, std::log(256.0), 1e-5);  // uniform first prediction
+  if (GetParam() == ModelKind::kGpt) EXPECT_NEAR(first, std::log(256.0), 1e-5);  // uniform
   double last = first;
   for (int i = 0; i < 20; ++i) {
     last = train_step(*model, opt, inputs, targets);
     ASSERT_TRUE(std::isfinite(last));
   }
   EXPECT_LT(last, 0.7 * first) << "first " << first << ", last " << last;
+}
+
+// ---- nGPT ------------------------------------------------------------------------
+
+// max |‖t‖₂ − 1| over the vectors of t along `dim`.
+double norm_error(const torch::Tensor& t, int64_t dim) {
+  return (torch::linalg_vector_norm(t.detach(), 2, dim) - 1.0).abs().max().item<double>();
+}
+
+TEST(Ngpt, ShapesAndParamGroups) {
+  auto model = make_model(small_config(ModelKind::kNgpt), kMaxLen, 1);
+  torch::manual_seed(0);
+  auto logits = model->forward(random_bytes(3, 20));
+  EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{3, 20, kVocab}));
+  EXPECT_TRUE(torch::isfinite(logits).all().item<bool>());
+
+  // d 32, f 64: per layer qkv (96, 32) in 3 blocks, proj (32, 32), uv (128, 32)
+  // in 2 blocks, mlp_out (32, 64).
+  ParamGroups g = model->param_groups();
+  EXPECT_EQ(g.muon_blocks, (std::vector<int64_t>{3, 1, 2, 1, 3, 1, 2, 1}));
+  ASSERT_EQ(g.muon.size(), 8u);
+  const std::vector<std::vector<int64_t>> shapes = {{96, 32}, {32, 32}, {128, 32}, {32, 64}};
+  for (size_t i = 0; i < 8; ++i) EXPECT_EQ(g.muon[i].sizes(), shapes[i % 4]) << i;
+  // AdamW: wte, lm_head, s_z, then per layer α_A, α_M, s_qk (d) and s_uv (2f).
+  ASSERT_EQ(g.adam.size(), 11u);
+  EXPECT_EQ(g.adam[2].sizes(), (std::vector<int64_t>{kVocab}));
+  for (size_t i = 3; i < 11; ++i)
+    EXPECT_EQ(g.adam[i].size(0), (i - 3) % 4 == 3 ? 128 : 32) << i;
+  const int64_t total = expect_partition(*model, g);
+  EXPECT_EQ(total, 2 * 256 * 32 + 256 + 2 * (3 * 1024 + 1024 + 128 * 32 + 32 * 64 + 3 * 32 + 128));
+
+  // On the sphere from the start: wte and lm_head rows, each layer's qkv and uv
+  // rows (dim 1), proj and mlp_out columns (dim 0).
+  EXPECT_EQ(g.unit_norm_dims, (std::vector<int64_t>{1, 1, 1, 0, 1, 0, 1, 0, 1, 0}));
+  ASSERT_EQ(g.unit_norm.size(), 10u);
+  EXPECT_TRUE(g.unit_norm[0].is_same(g.adam[0]) && g.unit_norm[1].is_same(g.adam[1]));
+  for (size_t i = 0; i < 8; ++i) EXPECT_TRUE(g.unit_norm[2 + i].is_same(g.muon[i])) << i;
+  for (size_t i = 0; i < g.unit_norm.size(); ++i)
+    EXPECT_LT(norm_error(g.unit_norm[i], g.unit_norm_dims[i]), 1e-6) << "matrix " << i;
+}
+
+TEST(Ngpt, NormsStayAtOneAfterEveryOptimizerStep) {
+  auto model = make_model(small_config(ModelKind::kNgpt), kMaxLen, 3);
+  OptimConfig oc;
+  oc.muon_lr = 0.05;  // large steps: far off the sphere before the projection
+  oc.adam_lr = 0.02;
+  Optimizer opt(model->param_groups(), oc);
+  const ParamGroups g = model->param_groups();
+  torch::manual_seed(9);
+  for (int step = 0; step < 6; ++step) {
+    const auto before = g.unit_norm[2].clone();
+    train_step(*model, opt, random_bytes(2, 16), random_bytes(2, 16));
+    EXPECT_FALSE(torch::equal(before, g.unit_norm[2])) << "step " << step << " moved nothing";
+    for (size_t i = 0; i < g.unit_norm.size(); ++i)
+      EXPECT_LT(norm_error(g.unit_norm[i], g.unit_norm_dims[i]), 1e-5)
+          << "matrix " << i << " after step " << step;
+  }
+  // The same step without the projection leaves the sphere: the check above can fail.
+  ParamGroups unprojected = model->param_groups();
+  unprojected.unit_norm.clear();
+  unprojected.unit_norm_dims.clear();
+  Optimizer plain(unprojected, oc);
+  train_step(*model, plain, random_bytes(2, 16), random_bytes(2, 16));
+  double worst = 0;
+  for (size_t i = 0; i < g.unit_norm.size(); ++i)
+    worst = std::max(worst, norm_error(g.unit_norm[i], g.unit_norm_dims[i]));
+  EXPECT_GT(worst, 1e-3);
+}
+
+TEST(Ngpt, UnitNorm) {
+  auto x = torch::tensor({3.0f, 4.0f, 0.0f, 0.0f}).view({2, 2});
+  auto y = unit_norm(x, -1);
+  EXPECT_TRUE(torch::allclose(y[0], torch::tensor({0.6f, 0.8f})));
+  EXPECT_TRUE(torch::equal(y[1], torch::zeros({2})));  // a zero vector stays zero, no NaN
+  EXPECT_TRUE(torch::allclose(unit_norm(x.t(), 0), y.t()));
 }
 
 // ---- detmath ------------------------------------------------------------------

@@ -5,10 +5,15 @@
 # says so: after a format version bump, into the new version's folder. Golden
 # files of older versions are never regenerated.
 #
-# Usage: tests/golden/make.sh NNCOMP [VERSION]     (VERSION defaults to 1)
+# A model kind that lands later adds its lines below and makes only those, by
+# name, into the current version's folder; the existing files stay as they are.
+#
+# Usage: tests/golden/make.sh NNCOMP [VERSION [NAME...]]   (VERSION defaults to 1;
+#        without NAMEs, every file of the list)
 set -euo pipefail
-nn=${1:?usage: make.sh NNCOMP [VERSION]}
+nn=${1:?usage: make.sh NNCOMP [VERSION [NAME...]]}
 version=${2:-1}
+only=("${@:3}")
 here=$(cd "$(dirname "$0")" && pwd)
 sample="$here/../../data/enwik5"
 out="$here/v$version"
@@ -18,6 +23,7 @@ mkdir -p "$out"
 golden() {
   local name=$1 offset=$2 length=$3
   shift 3
+  if [ ${#only[@]} -gt 0 ] && [[ " ${only[*]} " != *" $name "* ]]; then return; fi
   head -c "$((offset + length))" "$sample" | tail -c "$length" >"$out/$name.orig"
   "$nn" c -q -f "$@" "$out/$name.orig" "$out/$name.nnc"
   "$nn" d -q -f "$out/$name.nnc" "$out/$name.check"
@@ -29,3 +35,5 @@ golden() {
 golden gpt-tiny 20000 3000 -m gpt -p tiny -t 1
 golden gpt-cpu 40000 4096 -m gpt -p cpu -t 2
 golden gpt-tiny-1stream 60000 700 -m gpt -p tiny -t 1 --n-streams 1
+golden ngpt-tiny 30000 3000 -m ngpt -p tiny -t 1
+golden ngpt-cpu 50000 4096 -m ngpt -p cpu -t 2

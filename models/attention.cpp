@@ -1,0 +1,79 @@
+// attention.cpp — rotary tables and causal attention (see attention.h).
+#include "models/attention.h"
+
+#include <cmath>
+
+#include "models/detmath.h"
+#include "nncomp/error.h"
+
+namespace nncomp::models {
+
+int64_t checked_head_dim(const ModelConfig& config, const char* kind) {
+  const int64_t d = config.d_model, h = config.n_head;
+  if (h == 0 || d % h != 0 || (d / h) % 2 != 0)
+    throw Error(ErrorKind::kUsage, std::string(kind) + ": d_model must be a multiple of 2·n_head");
+  return d / h;
+}
+
+Rope::Rope(int64_t max_len, int64_t head_dim, double base) : half_(head_dim / 2) {
+  cos_ = torch::empty({max_len, half_}, torch::kFloat32);
+  sin_ = torch::empty({max_len, half_}, torch::kFloat32);
+  float* c = cos_.data_ptr<float>();
+  float* s = sin_.data_ptr<float>();
+  for (int64_t i = 0; i < half_; ++i) {
+    const double inv_freq = detmath::pow(base, -2.0 * static_cast<double>(i) / head_dim);
+    for (int64_t pos = 0; pos < max_len; ++pos) {
+      double sn, cs;
+      detmath::sincos(static_cast<double>(pos) * inv_freq, &sn, &cs);
+      c[pos * half_ + i] = static_cast<float>(cs);
+      s[pos * half_ + i] = static_cast<float>(sn);
+    }
+  }
+}
+
+torch::Tensor Rope::apply(const torch::Tensor& x, int64_t pos0, int64_t len) const {
+  torch::Tensor c, s;
+  if (len == 0) {
+    c = cos_[pos0];  // (half)
+    s = sin_[pos0];
+  } else {
+    c = cos_.narrow(0, pos0, len);  // (len, half)
+    s = sin_.narrow(0, pos0, len);
+  }
+  auto x1 = x.narrow(-1, 0, half_), x2 = x.narrow(-1, half_, half_);
+  return torch::cat({x1 * c + x2 * s, x2 * c - x1 * s}, -1);
+}
+
+void KvCache::ensure(int64_t n_layer, int64_t B, int64_t H, int64_t max_len, int64_t hd) {
+  if (!k.empty() && k[0].size(0) == B) return;
+  k.clear();
+  v.clear();
+  for (int64_t l = 0; l < n_layer; ++l) {
+    k.push_back(torch::zeros({B, H, max_len, hd}));
+    v.push_back(torch::zeros({B, H, max_len, hd}));
+  }
+}
+
+torch::Tensor window_attention(const torch::Tensor& q, torch::Tensor k, torch::Tensor v,
+                               const KvCache& cache, size_t l, int64_t ctx, double scale) {
+  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), hd = q.size(3);
+  // Query i sits at position ctx+i and sees keys 0..ctx+i: (T, ctx+T), 0 / −inf.
+  auto mask = torch::full({T, ctx + T}, -INFINITY, torch::kFloat32).triu(ctx + 1);
+  if (ctx > 0) {  // cached context first, as constants: (B, H, ctx+T, hd)
+    k = torch::cat({cache.k[l].narrow(2, 0, ctx).clone(), k}, 2);
+    v = torch::cat({cache.v[l].narrow(2, 0, ctx).clone(), v}, 2);
+  }
+  auto att = torch::softmax(torch::matmul(q, k.transpose(-2, -1)) * scale + mask, -1);
+  return torch::matmul(att, v).transpose(1, 2).reshape({B, T, H * hd});
+}
+
+torch::Tensor step_attention(const torch::Tensor& q, const KvCache& cache, size_t l, int64_t pos,
+                             double scale) {
+  const int64_t B = q.size(0), H = q.size(1), hd = q.size(2);
+  auto keys = cache.k[l].narrow(2, 0, pos + 1);    // (B, H, pos+1, hd)
+  auto values = cache.v[l].narrow(2, 0, pos + 1);  // (B, H, pos+1, hd)
+  auto att = torch::softmax(torch::matmul(q.unsqueeze(2), keys.transpose(-2, -1)) * scale, -1);
+  return torch::matmul(att, values).reshape({B, H * hd});
+}
+
+}  // namespace nncomp::models
