@@ -105,6 +105,34 @@ TEST(reliability_Divergence, CheckpointSpacingValidUpToTheLargestInput) {
     }
 }
 
+// ---- nGPT's sphere through the engine -----------------------------------------------
+
+// Every training step the engine takes, in both directions, leaves each of
+// nGPT's sphere matrices with unit vectors along d_model.
+TEST(reliability_Ngpt, WeightsOnTheSphereAfterEveryEngineStep) {
+  int steps[2] = {0, 0};
+  double worst = 0;
+  auto previous = testing::set_after_train_hook([&](models::Model& model, uint64_t, bool decoding) {
+    const models::ParamGroups g = model.param_groups();
+    ASSERT_FALSE(g.unit_norm.empty());
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < g.unit_norm.size(); ++i) {
+      auto norms = torch::linalg_vector_norm(g.unit_norm[i], 2, g.unit_norm_dims[i]);
+      worst = std::max(worst, (norms - 1.0).abs().max().item<double>());
+    }
+    ++steps[decoding];
+  });
+  const Bytes input = text(2000, 61);
+  const Bytes file = compress(input, profile("ngpt", "tiny"), one_thread());
+  const Bytes back = decompress(file, one_thread());
+  testing::set_after_train_hook(std::move(previous));
+  EXPECT_TRUE(back == input);
+  // 2000 bytes in 4 streams of 500 = 32 segments of 16, a step after all but the last.
+  EXPECT_EQ(steps[0], 31);
+  EXPECT_EQ(steps[1], 31);
+  EXPECT_LT(worst, 1e-5);
+}
+
 // ---- verify after compress -------------------------------------------------------
 
 TEST(reliability_Verify, SameBytesAndTimeReported) {

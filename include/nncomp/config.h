@@ -15,7 +15,7 @@ namespace nncomp {
 enum class ModelKind : uint8_t {
   kGpt = 1,   ///< modern GPT: RoPE, RMSNorm, QK-norm, ReLU² (nanochat-style)
   kRwkv = 2,  ///< RWKV-7 style recurrent model (reserved)
-  kNgpt = 3,  ///< normalized transformer, arXiv 2410.01131 (reserved)
+  kNgpt = 3,  ///< normalized transformer, arXiv 2410.01131 (models/ngpt.h)
 };
 
 /// Shape of the model. Fields a kind does not use are stored as written.
@@ -24,9 +24,9 @@ struct ModelConfig {
   uint32_t n_layer = 4;
   uint32_t d_model = 128;
   uint32_t n_head = 2;        ///< head_dim = d_model / n_head
-  uint32_t ffn_mult = 4;      ///< MLP hidden width = ffn_mult * d_model
+  uint32_t ffn_mult = 4;      ///< MLP hidden width = ffn_mult * d_model (ngpt: each of u, v)
   double rope_base = 1024.0;  ///< RoPE base frequency
-  double logit_cap = 15.0;    ///< logits = cap * tanh(logits / cap); 0 disables
+  double logit_cap = 15.0;    ///< gpt: logits = cap * tanh(logits / cap); 0 disables
 };
 
 /// How the input is cut and scanned (DESIGN.md §1).
