@@ -44,13 +44,40 @@ torch::Tensor Rope::apply(const torch::Tensor& x, int64_t pos0, int64_t len) con
   return torch::cat({x1 * c + x2 * s, x2 * c - x1 * s}, -1);
 }
 
-void KvCache::ensure(int64_t n_layer, int64_t B, int64_t H, int64_t max_len, int64_t hd) {
-  if (!k.empty() && k[0].size(0) == B) return;
-  k.clear();
-  v.clear();
-  for (int64_t l = 0; l < n_layer; ++l) {
-    k.push_back(torch::zeros({B, H, max_len, hd}));
-    v.push_back(torch::zeros({B, H, max_len, hd}));
+void KvCache::begin(const char* kind, int64_t n_layer, int64_t B, int64_t H, int64_t max_len,
+                    int64_t hd, int64_t ctx_len, int64_t max_steps) {
+  TORCH_CHECK(ctx_len + max_steps <= max_len, kind, ": context + segment exceeds max_len");
+  if (k.empty() || k[0].size(0) != B) {
+    k.clear();
+    v.clear();
+    for (int64_t l = 0; l < n_layer; ++l) {
+      k.push_back(torch::zeros({B, H, max_len, hd}));
+      v.push_back(torch::zeros({B, H, max_len, hd}));
+    }
+  }
+  ctx = ctx_len;
+  pos = ctx_len;
+  pos_end = ctx_len + max_steps;
+}
+
+int64_t KvCache::next_step(const char* kind) {
+  TORCH_CHECK(pos < pos_end, kind, ": step() past the segment announced to begin_segment()");
+  return pos++;
+}
+
+void KvCache::check_segment(const char* kind, int64_t len) const {
+  TORCH_CHECK(!k.empty() && ctx + len <= pos_end, kind,
+              ": train_forward() needs begin_segment() with room for the segment");
+}
+
+void KvCache::store(size_t l, int64_t pos0, int64_t len, const torch::Tensor& keys,
+                    const torch::Tensor& values) {
+  if (len == 0) {
+    k[l].select(2, pos0).copy_(keys);
+    v[l].select(2, pos0).copy_(values);
+  } else {
+    k[l].narrow(2, pos0, len).copy_(keys);
+    v[l].narrow(2, pos0, len).copy_(values);
   }
 }
 

@@ -36,13 +36,26 @@ class Rope {
   torch::Tensor cos_, sin_;  // (max_len, hd/2)
 };
 
-/// Step-mode cache of rotated keys and values: per layer (B, H, max_len, hd).
+/// Step-mode state of a transformer: per layer the keys and values
+/// (B, H, max_len, hd) of the positions seen so far, and where the current
+/// segment stands. `kind` names the model in error messages.
 struct KvCache {
   std::vector<torch::Tensor> k, v;
+  int64_t ctx = 0, pos = 0, pos_end = 0;  // context length, next step, limit
 
-  /// (Re)allocate zeros for B streams unless already sized for B.
-  void ensure(int64_t n_layer, int64_t B, int64_t H, int64_t max_len, int64_t hd);
-  bool empty() const { return k.empty(); }
+  /// Start a segment of at most `max_steps` steps after `ctx_len` context
+  /// positions: (re)allocates zeros for B streams unless already sized for B.
+  /// Throws c10::Error if ctx_len + max_steps > max_len.
+  void begin(const char* kind, int64_t n_layer, int64_t B, int64_t H, int64_t max_len, int64_t hd,
+             int64_t ctx_len, int64_t max_steps);
+  /// The position of the next step, advancing past it; c10::Error past pos_end.
+  int64_t next_step(const char* kind);
+  /// c10::Error unless a segment of `len` positions fits after the context.
+  void check_segment(const char* kind, int64_t len) const;
+  /// Store layer l's k, v (B, H, len, hd) at positions pos0.., or (B, H, hd)
+  /// at the single position pos0 when len == 0.
+  void store(size_t l, int64_t pos0, int64_t len, const torch::Tensor& keys,
+             const torch::Tensor& values);
 };
 
 /// Causal softmax attention of q (B, H, T, hd) at positions ctx..ctx+T-1 over

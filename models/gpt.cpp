@@ -35,7 +35,7 @@ GptImpl::GptImpl(const ModelConfig& config, int64_t max_len, uint64_t seed)
   const float s = static_cast<float>(std::sqrt(3.0) / std::sqrt(static_cast<double>(d)));
   wte_ = param("wte", {kVocab, d}, static_cast<float>(std::sqrt(3.0)));  // std 1
   for (uint32_t i = 0; i < config.n_layer; ++i) {
-    const std::string p = "h" + std::to_string(i) + "_";
+    const std::string p = std::string("h").append(std::to_string(i)).append("_");
     Layer layer;
     layer.w_qkv = param(p + "qkv", {3 * d, d}, s);
     layer.w_proj = param(p + "proj", {d, d}, 0.0f);
@@ -83,8 +83,7 @@ torch::Tensor GptImpl::run_window(const torch::Tensor& inputs, int64_t ctx, bool
     torch::Tensor q, k, v;
     attention_qkv(layer, rms_norm(x), ctx, T, &q, &k, &v);  // (B, H, T, hd)
     if (keep_kv) {
-      cache_.k[l].narrow(2, ctx, T).copy_(k);
-      cache_.v[l].narrow(2, ctx, T).copy_(v);
+      cache_.store(l, ctx, T, k, v);
       if (l + 1 == layers_.size()) return x;  // the last MLP and head are not needed
     }
     auto y = window_attention(q, k, v, cache_, l, ctx, scale);  // (B, T, d)
@@ -98,39 +97,33 @@ torch::Tensor GptImpl::run_window(const torch::Tensor& inputs, int64_t ctx, bool
 torch::Tensor GptImpl::forward(const torch::Tensor& inputs) { return run_window(inputs, 0, false); }
 
 torch::Tensor GptImpl::train_forward(const torch::Tensor& inputs) {
-  TORCH_CHECK(!cache_.empty() && ctx_ + inputs.size(1) <= pos_end_,
-              "gpt: train_forward() needs begin_segment() with room for the segment");
-  return run_window(inputs, ctx_, false);
+  cache_.check_segment("gpt", inputs.size(1));
+  return run_window(inputs, cache_.ctx, false);
 }
 
 void GptImpl::begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps) {
   c10::InferenceMode guard;
-  const int64_t B = ctx_inputs.size(0), C = ctx_inputs.size(1);
-  TORCH_CHECK(C + max_steps <= max_len_, "gpt: context + segment exceeds max_len");
-  cache_.ensure(static_cast<int64_t>(layers_.size()), B, config_.n_head, max_len_, head_dim_);
+  const int64_t C = ctx_inputs.size(1);
+  cache_.begin("gpt", static_cast<int64_t>(layers_.size()), ctx_inputs.size(0), config_.n_head,
+               max_len_, head_dim_, C, max_steps);
   if (C > 0) run_window(ctx_inputs, 0, true);
-  ctx_ = C;
-  pos_ = C;
-  pos_end_ = C + max_steps;
 }
 
 torch::Tensor GptImpl::step(const torch::Tensor& tokens) {
   c10::InferenceMode guard;
-  TORCH_CHECK(pos_ < pos_end_, "gpt: step() past the segment announced to begin_segment()");
+  const int64_t pos = cache_.next_step("gpt");
   const double scale = kQkGain * kQkGain / std::sqrt(static_cast<double>(head_dim_));
   auto x = rms_norm(torch::embedding(wte_, tokens));  // (B, d)
   for (size_t l = 0; l < layers_.size(); ++l) {
     const Layer& layer = layers_[l];
     torch::Tensor q, k, v;
-    attention_qkv(layer, rms_norm(x), pos_, 0, &q, &k, &v);  // (B, H, hd)
-    cache_.k[l].select(2, pos_).copy_(k);
-    cache_.v[l].select(2, pos_).copy_(v);
-    auto y = step_attention(q, cache_, l, pos_, scale);  // (B, d)
+    attention_qkv(layer, rms_norm(x), pos, 0, &q, &k, &v);  // (B, H, hd)
+    cache_.store(l, pos, 0, k, v);
+    auto y = step_attention(q, cache_, l, pos, scale);  // (B, d)
     x = x + torch::linear(y, layer.w_proj);
     auto m = torch::relu(torch::linear(rms_norm(x), layer.w_fc));
     x = x + torch::linear(m * m, layer.w_mlp_out);
   }
-  ++pos_;
   return head(x);  // (B, 256)
 }
 

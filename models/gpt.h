@@ -49,8 +49,7 @@ class GptImpl : public Model {
   torch::Tensor lm_head_;  // (256, d), zero-init
   std::vector<Layer> layers_;
   Rope rope_;
-  KvCache cache_;  // step mode: per layer (B, H, max_len, head_dim)
-  int64_t ctx_ = 0, pos_ = 0, pos_end_ = 0;  // context length, next step, limit
+  KvCache cache_;  // step mode
 };
 
 }  // namespace nncomp::models

@@ -108,8 +108,7 @@ torch::Tensor NgptImpl::run_window(const torch::Tensor& inputs, int64_t ctx, boo
     torch::Tensor q, k, v;
     attention_qkv(layer, h, ctx, T, &q, &k, &v);  // (B, H, T, hd)
     if (keep_kv) {
-      cache_.k[l].narrow(2, ctx, T).copy_(k);
-      cache_.v[l].narrow(2, ctx, T).copy_(v);
+      cache_.store(l, ctx, T, k, v);
       if (l + 1 == layers_.size()) return h;  // the last MLP and head are not needed
     }
     auto y = window_attention(q, k, v, cache_, l, ctx, scale);  // (B, T, d)
@@ -122,38 +121,32 @@ torch::Tensor NgptImpl::run_window(const torch::Tensor& inputs, int64_t ctx, boo
 torch::Tensor NgptImpl::forward(const torch::Tensor& inputs) { return run_window(inputs, 0, false); }
 
 torch::Tensor NgptImpl::train_forward(const torch::Tensor& inputs) {
-  TORCH_CHECK(!cache_.empty() && ctx_ + inputs.size(1) <= pos_end_,
-              "ngpt: train_forward() needs begin_segment() with room for the segment");
-  return run_window(inputs, ctx_, false);
+  cache_.check_segment("ngpt", inputs.size(1));
+  return run_window(inputs, cache_.ctx, false);
 }
 
 void NgptImpl::begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps) {
   c10::InferenceMode guard;
-  const int64_t B = ctx_inputs.size(0), C = ctx_inputs.size(1);
-  TORCH_CHECK(C + max_steps <= max_len_, "ngpt: context + segment exceeds max_len");
-  cache_.ensure(static_cast<int64_t>(layers_.size()), B, config_.n_head, max_len_, head_dim_);
+  const int64_t C = ctx_inputs.size(1);
+  cache_.begin("ngpt", static_cast<int64_t>(layers_.size()), ctx_inputs.size(0), config_.n_head,
+               max_len_, head_dim_, C, max_steps);
   if (C > 0) run_window(ctx_inputs, 0, true);
-  ctx_ = C;
-  pos_ = C;
-  pos_end_ = C + max_steps;
 }
 
 torch::Tensor NgptImpl::step(const torch::Tensor& tokens) {
   c10::InferenceMode guard;
-  TORCH_CHECK(pos_ < pos_end_, "ngpt: step() past the segment announced to begin_segment()");
+  const int64_t pos = cache_.next_step("ngpt");
   const double scale = std::sqrt(static_cast<double>(head_dim_));
   auto h = unit_norm(torch::embedding(wte_, tokens), -1);  // (B, d)
   for (size_t l = 0; l < layers_.size(); ++l) {
     const Layer& layer = layers_[l];
     torch::Tensor q, k, v;
-    attention_qkv(layer, h, pos_, 0, &q, &k, &v);  // (B, H, hd)
-    cache_.k[l].select(2, pos_).copy_(k);
-    cache_.v[l].select(2, pos_).copy_(v);
-    auto y = step_attention(q, cache_, l, pos_, scale);  // (B, d)
+    attention_qkv(layer, h, pos, 0, &q, &k, &v);  // (B, H, hd)
+    cache_.store(l, pos, 0, k, v);
+    auto y = step_attention(q, cache_, l, pos, scale);  // (B, d)
     h = residual(h, torch::linear(y, layer.w_proj), layer.alpha_attn);
     h = residual(h, mlp(layer, h), layer.alpha_mlp);
   }
-  ++pos_;
   return head(h);  // (B, 256)
 }
 

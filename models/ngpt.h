@@ -70,8 +70,7 @@ class NgptImpl : public Model {
   torch::Tensor s_z_;      // (256) logit scale, stored form
   std::vector<Layer> layers_;
   Rope rope_;
-  KvCache cache_;  // step mode: per layer (B, H, max_len, head_dim)
-  int64_t ctx_ = 0, pos_ = 0, pos_end_ = 0;  // context length, next step, limit
+  KvCache cache_;  // step mode
 };
 
 }  // namespace nncomp::models
