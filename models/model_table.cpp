@@ -3,6 +3,7 @@
 
 #include "models/gpt.h"
 #include "models/ngpt.h"
+#include "models/rwkv.h"
 #include "nncomp/error.h"
 
 namespace nncomp::models {
@@ -19,7 +20,10 @@ constexpr std::array<Entry, 3> kTable = {{
      [](const ModelConfig& c, int64_t max_len, uint64_t seed) -> std::shared_ptr<Model> {
        return std::make_shared<GptImpl>(c, max_len, seed);
      }},
-    {ModelKind::kRwkv, "rwkv", nullptr},
+    {ModelKind::kRwkv, "rwkv",
+     [](const ModelConfig& c, int64_t max_len, uint64_t seed) -> std::shared_ptr<Model> {
+       return std::make_shared<RwkvImpl>(c, max_len, seed);
+     }},
     {ModelKind::kNgpt, "ngpt",
      [](const ModelConfig& c, int64_t max_len, uint64_t seed) -> std::shared_ptr<Model> {
        return std::make_shared<NgptImpl>(c, max_len, seed);

@@ -191,6 +191,14 @@ std::string config_problem(const Config& c) {
   if (bad(check_range("n_streams", e.n_streams, 1, 65536))) return p;
   if (bad(check_range("seg_len", e.seg_len, 1, 65536))) return p;
   if (bad(check_range("ctx_len", e.ctx_len, 0, 1048576))) return p;
+  if (m.kind == ModelKind::kRwkv) {
+    const uint32_t hd = m.d_model / m.n_head;
+    if (hd != 16 && hd != 32 && hd != 64 && hd != 128)
+      return fmt::format("rwkv head_dim {} (d_model / n_head) is not 16, 32, 64 or 128", hd);
+    if (e.ctx_len != 0)
+      return fmt::format("rwkv takes no context window (its state carries the context): ctx_len must be 0, not {}",
+                         e.ctx_len);
+  }
   // Refuse what no machine has (the memory check of the API then compares
   // the same estimate with the machine's memory).
   if (const double need = memory_estimate(c, 0); need > kMaxModelBytes)
@@ -221,8 +229,13 @@ double memory_estimate(const Config& c, uint64_t original_size) {
   // Training activations kept for the backward pass: per layer and token about
   // (8 + 3·ffn_mult)·d floats plus one attention row per head and token.
   const double act = 4.0 * layers * B * S * ((8.0 + 3.0 * m.ffn_mult) * d + 2.0 * m.n_head * window);
+  // rwkv: the N×N wkv state per head and layer (d·N floats per stream), kept
+  // as the carried state, the copy at the segment start and, for training,
+  // before every step of the segment (CPU; the GPU keeps fewer).
+  const double hd = m.d_model / std::max<uint32_t>(m.n_head, 1);
+  const double state = m.kind == ModelKind::kRwkv ? 4.0 * layers * B * d * hd * (3.0 + S) : 0.0;
   // Input/output bytes: the stream-major token buffer and the caller's copy.
-  return weights + cache + act + 2.0 * static_cast<double>(original_size);
+  return weights + cache + act + state + 2.0 * static_cast<double>(original_size);
 }
 
 namespace {

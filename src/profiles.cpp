@@ -51,10 +51,29 @@ const std::map<std::string, Config>& ngpt_profiles() {
   return table;
 }
 
+// RWKV-7: gpt's profiles with another model kind, no context window (the
+// recurrent state carries the context) and no logit cap. `cpu`: 3 layers and
+// heads of 32, which gives gpt/cpu's time per byte (docs/rwkv.md).
+const std::map<std::string, Config>& rwkv_profiles() {
+  static const std::map<std::string, Config> table = [] {
+    std::map<std::string, Config> t = gpt_profiles();
+    for (auto& [name, config] : t) {
+      config.model.kind = ModelKind::kRwkv;
+      config.model.logit_cap = 0.0;
+      config.engine.ctx_len = 0;
+    }
+    t["cpu"].model.n_layer = 3;
+    t["cpu"].model.n_head = 6;
+    return t;
+  }();
+  return table;
+}
+
 const std::map<std::string, Config>* profiles_of(const std::string& model) {
   switch (models::model_kind(model)) {
     case ModelKind::kGpt: return &gpt_profiles();
     case ModelKind::kNgpt: return &ngpt_profiles();
+    case ModelKind::kRwkv: return &rwkv_profiles();
     default: return nullptr;
   }
 }

@@ -348,13 +348,39 @@ TEST(api_Profiles, NamesAndErrors) {
   EXPECT_TRUE(contains(m1, "huge") && contains(m1, "tiny")) << m1;
   const std::string m2 = expect_error([] { profile("lstm", "tiny"); }, ErrorKind::kUsage);
   EXPECT_TRUE(contains(m2, "lstm")) << m2;
-  const std::string m3 = expect_error([] { profile("rwkv", "tiny"); }, ErrorKind::kUnsupported);
-  EXPECT_TRUE(contains(m3, "rwkv")) << m3;
   expect_error([] { model_kind("lstm"); }, ErrorKind::kUsage);
+  EXPECT_EQ(profile_names("rwkv"), (std::vector<std::string>{"cpu", "tiny"}));
+  EXPECT_EQ(profile("rwkv", "cpu").model.kind, ModelKind::kRwkv);
+  EXPECT_EQ(profile("rwkv", "cpu").engine.ctx_len, 0u);
 
-  Config rwkv = tiny();
-  rwkv.model.kind = ModelKind::kRwkv;
-  expect_error([&] { compress(text(10), rwkv, one_thread()); }, ErrorKind::kUnsupported);
+  // rwkv carries its state: a context window, or a head size without a
+  // kernel, is a usage error before anything runs.
+  Config rwkv = profile("rwkv", "tiny");
+  rwkv.engine.ctx_len = 16;
+  const std::string m3 = expect_error([&] { compress(text(10), rwkv, one_thread()); }, ErrorKind::kUsage);
+  EXPECT_TRUE(contains(m3, "ctx_len")) << m3;
+  rwkv = profile("rwkv", "tiny");
+  rwkv.model.n_head = 4;  // head_dim 8
+  const std::string m4 = expect_error([&] { compress(text(10), rwkv, one_thread()); }, ErrorKind::kUsage);
+  EXPECT_TRUE(contains(m4, "head_dim")) << m4;
+}
+
+// RWKV end to end over several segments (the state is carried across them):
+// round trip, compress twice → identical bytes, its kind back from the header.
+TEST(api_Rwkv, RoundTripDeterminismAndHeader) {
+  const Bytes input = text(6000, 17);
+  Config config = profile("rwkv", "tiny");
+  config.seed = 3;
+  const Bytes file = compress(input, config, one_thread());
+  EXPECT_TRUE(decompress(file, one_thread()) == input);
+  EXPECT_TRUE(compress(input, config, one_thread()) == file);
+
+  const FileInfo info = inspect(file);
+  EXPECT_EQ(info.model_name, "rwkv");
+  EXPECT_EQ(info.config.model.kind, ModelKind::kRwkv);
+  EXPECT_EQ(info.config.model.n_head, config.model.n_head);
+  EXPECT_EQ(info.config.engine.ctx_len, 0u);
+  EXPECT_LT(file.size(), input.size());
 }
 
 // nGPT end to end: round trip, compress twice → identical bytes, and its

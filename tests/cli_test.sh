@@ -189,6 +189,16 @@ nn list
 grep -qE "^gpt: .*\bcpu\b" out.txt || fail "no 'gpt: ... cpu' line in: $(cat out.txt)"
 grep -qE "^gpt: .*\btiny\b" out.txt || fail "no tiny profile in: $(cat out.txt)"
 grep -qE "^ngpt: cpu tiny$" out.txt || fail "no 'ngpt: cpu tiny' line in: $(cat out.txt)"
+grep -qE "^rwkv: cpu tiny$" out.txt || fail "no 'rwkv: cpu tiny' line in: $(cat out.txt)"
+pass
+CHECK="rwkv round trip, shown by info"
+rm -f rw.nnc rw.out
+nn c -m rwkv -p tiny -t 1 -q small rw.nnc
+[ "$RC" -eq 0 ] || fail "compress: exit status $RC"
+nn d -q rw.nnc rw.out
+[ "$RC" -eq 0 ] && cmp -s small rw.out || fail "round trip differs (exit status $RC)"
+nn info rw.nnc
+grep -qE "model +rwkv" out.txt || fail "no 'model rwkv' in: $(cat out.txt)"
 pass
 CHECK="ngpt round trip, shown by info"
 rm -f ng.nnc ng.out
@@ -238,7 +248,7 @@ expect_usage "d --model" "compression" x.out d --model gpt small.nnc x.out
 expect_usage "d --profile" "compression" x.out d -p tiny small.nnc x.out
 expect_usage "unknown profile" "profile" x.nnc c -p huge -t 1 -q small x.nnc
 expect_usage "unknown model" "model" x.nnc c -m lstm -p tiny -t 1 -q small x.nnc
-expect_error "unavailable model" "rwkv|not available" x.nnc c -m rwkv -p tiny -t 1 -q small x.nnc
+expect_usage "rwkv with a context window" "ctx_len" x.nnc c -m rwkv -p tiny --ctx-len 8 -t 1 -q small x.nnc
 expect_error "--device cuda" "cuda" x.nnc c --device cuda "${FAST[@]}" small x.nnc
 expect_usage "--n-streams 0" "n_streams" x.nnc c --n-streams 0 "${FAST[@]}" small x.nnc
 expect_error "info of a missing file" "cannot open|no such" "" info nope.nnc

@@ -14,7 +14,7 @@ namespace nncomp {
 /// never renumber. Source of each family: see models/model_table.cpp.
 enum class ModelKind : uint8_t {
   kGpt = 1,   ///< modern GPT: RoPE, RMSNorm, QK-norm, ReLU² (nanochat-style)
-  kRwkv = 2,  ///< RWKV-7 style recurrent model (reserved)
+  kRwkv = 2,  ///< RWKV-7 style recurrent model, arXiv 2503.14456 (models/rwkv.h)
   kNgpt = 3,  ///< normalized transformer, arXiv 2410.01131 (models/ngpt.h)
 };
 
@@ -25,15 +25,15 @@ struct ModelConfig {
   uint32_t d_model = 128;
   uint32_t n_head = 2;        ///< head_dim = d_model / n_head
   uint32_t ffn_mult = 4;      ///< MLP hidden width = ffn_mult * d_model (ngpt: each of u, v)
-  double rope_base = 1024.0;  ///< RoPE base frequency
-  double logit_cap = 15.0;    ///< gpt: logits = cap * tanh(logits / cap); 0 disables
+  double rope_base = 1024.0;  ///< RoPE base frequency (gpt, ngpt)
+  double logit_cap = 15.0;    ///< gpt, rwkv: logits = cap * tanh(logits / cap); 0 disables
 };
 
 /// How the input is cut and scanned (DESIGN.md §1).
 struct EngineConfig {
   uint32_t n_streams = 16;  ///< contiguous streams coded in lockstep (batch)
   uint32_t seg_len = 32;    ///< steps per stream between optimizer steps
-  uint32_t ctx_len = 64;    ///< tokens of context before each segment
+  uint32_t ctx_len = 64;    ///< tokens of context before each segment (rwkv: 0, it carries its state)
 };
 
 /// Optimizer and learning-rate schedule. Muon for 2-D hidden matrices

@@ -105,7 +105,7 @@ int run(int argc, char** argv) {
   general.add_options()
       ("help,h", "show this help")
       ("version,V", "show the version")
-      ("model,m", po::value(&model), "model kind: gpt, ngpt (rwkv: not yet built) [gpt]")
+      ("model,m", po::value(&model), "model kind: gpt, ngpt, rwkv [gpt]")
       ("profile,p", po::value(&profile_name), "profile: tiny, cpu [cpu]")
       ("threads,t", po::value(&threads), "intra-op threads (recorded; decoding needs the same) [2]")
       ("device", po::value(&device), "cpu or cuda [cpu; decompression: the file's]")

@@ -37,3 +37,5 @@ golden gpt-cpu 40000 4096 -m gpt -p cpu -t 2
 golden gpt-tiny-1stream 60000 700 -m gpt -p tiny -t 1 --n-streams 1
 golden ngpt-tiny 30000 3000 -m ngpt -p tiny -t 1
 golden ngpt-cpu 50000 4096 -m ngpt -p cpu -t 2
+golden rwkv-tiny 70000 3000 -m rwkv -p tiny -t 1
+golden rwkv-cpu 80000 4096 -m rwkv -p cpu -t 2
