@@ -44,9 +44,10 @@ torch::Tensor unit_norm(const torch::Tensor& x, int64_t dim);
 class Model : public torch::nn::Module {
  public:
   /// Prepare step mode for a segment of at most `max_steps` steps:
-  /// rebuild the per-stream cache/state from `ctx_inputs` (int64 [B, ctx_len],
+  /// rebuild the per-stream cache from `ctx_inputs` (int64 [B, ctx_len],
   /// the inputs of the ctx_len positions before the segment) with the current
-  /// weights. Runs without autograd.
+  /// weights. Runs without autograd. A recurrent model (rwkv) instead carries
+  /// its state from the previous segment's steps and takes [B, 0].
   virtual void begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps) = 0;
 
   /// One step: `tokens` int64 [B] (the previous byte of each stream) →
@@ -62,7 +63,8 @@ class Model : public torch::nn::Module {
   /// [B, S] (the same tokens given to step(), S ≤ max_steps) → logits float32
   /// [B, S, 256] with autograd. Attends to the context cached by
   /// begin_segment as constants: no gradient flows into the context
-  /// (Transformer-XL's stop-gradient memory, Dai et al. 2019).
+  /// (Transformer-XL's stop-gradient memory, Dai et al. 2019); a recurrent
+  /// model starts from its detached state at the segment start.
   virtual torch::Tensor train_forward(const torch::Tensor& inputs) = 0;
 
   /// The parameters, grouped for the optimizer.

@@ -162,8 +162,8 @@ int run(int argc, char** argv) {
   }
   if (command == "list") {
     if (!in.empty()) throw Error(ErrorKind::kUsage, "list takes no arguments");
-    // One line per model kind: "gpt: cpu tiny", or "rwkv: -" when this build
-    // cannot run it.
+    // One line per model kind: "gpt: cpu tiny", or "<kind>: -" when this
+    // build cannot run it.
     for (const auto& kind : nncomp::model_names()) {
       const auto names = nncomp::profile_names(kind);
       fmt::print("{}: {}\n", kind, names.empty() ? std::string("-") : fmt::format("{}", fmt::join(names, " ")));
