@@ -453,6 +453,8 @@ TEST(Container, AbsurdFieldsAreRejectedByFieldChecks) {
       {"ctx_len huge", kOffCtxLen, 0xffffffff, 4, ErrorKind::kCorrupt, "ctx_len"},
       {"model kind 0", kOffKind, 0, 1, ErrorKind::kCorrupt, "model kind 0"},
       {"model kind 4", kOffKind, 4, 1, ErrorKind::kCorrupt, "model kind 4"},
+      // The base file's ctx_len 96 is not allowed with the recurrent kind.
+      {"rwkv with a context", kOffKind, 2, 1, ErrorKind::kCorrupt, "ctx_len must be 0, not 96"},
       {"n_layer 0", kOffNLayer, 0, 4, ErrorKind::kCorrupt, "n_layer 0"},
       {"n_layer 257", kOffNLayer, 257, 4, ErrorKind::kCorrupt, "n_layer 257"},
       {"d_model 0", kOffDModel, 0, 4, ErrorKind::kCorrupt, "d_model 0"},
