@@ -9,6 +9,7 @@
 #include "models/detmath.h"
 #include "models/init.h"
 #include "models/wkv.h"
+#include "models/wkv_cuda.h"
 #include "nncomp/error.h"
 
 namespace nncomp::models {
@@ -78,7 +79,7 @@ RwkvImpl::RwkvImpl(const ModelConfig& config, int64_t /*max_len*/, uint64_t seed
     : config_(config), head_dim_(config.d_model / std::max<uint32_t>(config.n_head, 1)) {
   const int64_t d = config.d_model, H = config.n_head, N = head_dim_, f = config.ffn_mult * d;
   const int64_t L = config.n_layer;
-  if (d % H != 0 || !(N == 16 || N == 32 || N == 64 || N == 128))
+  if (d % H != 0 || !cuda::wkv_supports(N))
     throw Error(ErrorKind::kUsage, "rwkv: head_dim = d_model / n_head must be 16, 32, 64 or 128 (d_model " +
                                        std::to_string(d) + ", n_head " + std::to_string(H) + ")");
 

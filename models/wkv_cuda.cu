@@ -21,6 +21,19 @@ __host__ __device__ inline long long at(long long bb, long long t, long long h, 
   return ((bb * T + t) * H + h) * N;
 }
 
+// One step of row i of the state (in registers) with the step's vectors in
+// shared memory: S_i ← S_i diag(d) + v_i kᵀ + (S_i · a) bᵀ. The forward and the
+// backward's recomputation both call this, so they produce the same bits.
+template <int N>
+__device__ __forceinline__ void step_row(float (&S)[N], const float* d, const float* k,
+                                         const float* a, const float* b, float vi) {
+  float sa = 0.0f;
+#pragma unroll
+  for (int j = 0; j < N; ++j) sa += S[j] * a[j];
+#pragma unroll
+  for (int j = 0; j < N; ++j) S[j] = S[j] * d[j] + k[j] * vi + sa * b[j];
+}
+
 template <int N>
 __global__ void __launch_bounds__(N) wkv_forward_kernel(
     int T, int H, int K, const float* __restrict__ r, const float* __restrict__ d,
@@ -52,15 +65,10 @@ __global__ void __launch_bounds__(N) wkv_forward_kernel(
     sb[i] = b[o + i];
     const float vi = v[o + i];
     __syncthreads();
-    float sa = 0.0f;
-#pragma unroll
-    for (int j = 0; j < N; ++j) sa += S[j] * sa_[j];
+    step_row<N>(S, sd, sk, sa_, sb, vi);
     float yi = 0.0f;
 #pragma unroll
-    for (int j = 0; j < N; ++j) {
-      S[j] = S[j] * sd[j] + sk[j] * vi + sa * sb[j];
-      yi += S[j] * sr[j];
-    }
+    for (int j = 0; j < N; ++j) yi += S[j] * sr[j];
     y[o + i] = yi;
   }
   float* end_row = s_end + bh * NN + static_cast<long long>(i) * N;
@@ -123,15 +131,10 @@ __global__ void __launch_bounds__(N) wkv_backward_kernel(
       vb[i] = b[o + i];
       const float vi = v[o + i];
       __syncthreads();
-      float sa = 0.0f;
-#pragma unroll
-      for (int j = 0; j < N; ++j) sa += S[j] * va[j];
+      step_row<N>(S, vd, vk, va, vb, vi);
       float* out = st + (s + 1) * NN + static_cast<long long>(i) * N;
 #pragma unroll
-      for (int j = 0; j < N; ++j) {
-        S[j] = S[j] * vd[j] + vk[j] * vi + sa * vb[j];
-        out[j] = S[j];
-      }
+      for (int j = 0; j < N; ++j) out[j] = S[j];
     }
     // Walk back through the chunk.
     for (int s = len - 1; s >= 0; --s) {

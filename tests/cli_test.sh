@@ -191,24 +191,20 @@ grep -qE "^gpt: .*\btiny\b" out.txt || fail "no tiny profile in: $(cat out.txt)"
 grep -qE "^ngpt: cpu tiny$" out.txt || fail "no 'ngpt: cpu tiny' line in: $(cat out.txt)"
 grep -qE "^rwkv: cpu tiny$" out.txt || fail "no 'rwkv: cpu tiny' line in: $(cat out.txt)"
 pass
-CHECK="rwkv round trip, shown by info"
-rm -f rw.nnc rw.out
-nn c -m rwkv -p tiny -t 1 -q small rw.nnc
-[ "$RC" -eq 0 ] || fail "compress: exit status $RC"
-nn d -q rw.nnc rw.out
-[ "$RC" -eq 0 ] && cmp -s small rw.out || fail "round trip differs (exit status $RC)"
-nn info rw.nnc
-grep -qE "model +rwkv" out.txt || fail "no 'model rwkv' in: $(cat out.txt)"
-pass
-CHECK="ngpt round trip, shown by info"
-rm -f ng.nnc ng.out
-nn c -m ngpt -p tiny -t 1 -q small ng.nnc
-[ "$RC" -eq 0 ] || fail "compress: exit status $RC"
-nn d -q ng.nnc ng.out
-[ "$RC" -eq 0 ] && cmp -s small ng.out || fail "round trip differs (exit status $RC)"
-nn info ng.nnc
-grep -qE "model +ngpt" out.txt || fail "no 'model ngpt' in: $(cat out.txt)"
-pass
+# Every kind besides the default: a round trip, and `info` names the kind.
+kind_round_trip() {
+  CHECK="$1 round trip, shown by info"
+  rm -f kind.nnc kind.out
+  nn c -m "$1" -p tiny -t 1 -q small kind.nnc
+  [ "$RC" -eq 0 ] || fail "compress: exit status $RC"
+  nn d -q kind.nnc kind.out
+  [ "$RC" -eq 0 ] && cmp -s small kind.out || fail "round trip differs (exit status $RC)"
+  nn info kind.nnc
+  grep -qE "model +$1" out.txt || fail "no 'model $1' in: $(cat out.txt)"
+  pass
+}
+kind_round_trip ngpt
+kind_round_trip rwkv
 expect_usage "list with an argument" "list" "" list small
 CHECK="--stats"
 rm -f st.nnc st.json st.out st2.json

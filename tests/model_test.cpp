@@ -16,6 +16,7 @@
 #include "models/model.h"
 #include "models/optim.h"
 #include "nncomp/error.h"
+#include "tests/model_util.h"
 
 namespace nncomp::models {
 namespace {
@@ -39,17 +40,8 @@ ModelConfig small_config(ModelKind kind = ModelKind::kGpt) {
   return c;
 }
 
-// Small random values on every parameter, so that the zero-initialised
-// projections and head take part in the computation.
-void perturb(Model& model, uint64_t seed) {
-  torch::NoGradGuard no_grad;
-  torch::manual_seed(seed);
-  for (auto& p : model.parameters()) p.add_(torch::randn_like(p) * 0.1);
-}
-
-torch::Tensor random_bytes(int64_t b, int64_t t) {
-  return torch::randint(0, kVocab, {b, t}, torch::kInt64);
-}
+using testing::perturb;
+using testing::random_bytes;
 
 // One optimizer step on a fixed random batch; returns the loss before it.
 double train_step(Model& model, Optimizer& opt, const torch::Tensor& inputs,

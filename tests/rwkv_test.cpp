@@ -15,11 +15,14 @@
 #include "models/rwkv.h"
 #include "models/wkv.h"
 #include "nncomp/error.h"
+#include "tests/model_util.h"
 #include "tests/wkv_inputs.h"
 
 namespace nncomp::models {
 namespace {
 
+using testing::perturb;
+using testing::random_bytes;
 using testing::wkv_inputs;
 using testing::WkvInputs;
 
@@ -112,12 +115,6 @@ ModelConfig rwkv_config(uint32_t n_layer = 2) {
   return c;
 }
 
-void perturb(Model& model, uint64_t seed) {
-  torch::NoGradGuard no_grad;
-  torch::manual_seed(seed);
-  for (auto& p : model.parameters()) p.add_(torch::randn_like(p) * 0.1);
-}
-
 std::shared_ptr<RwkvImpl> make_rwkv(uint32_t n_layer = 2, uint64_t seed = 1) {
   auto m = std::dynamic_pointer_cast<RwkvImpl>(make_model(rwkv_config(n_layer), 64, seed));
   EXPECT_TRUE(m != nullptr);
@@ -129,7 +126,7 @@ TEST(Rwkv, StepModeCarriesTheStateAcrossSegments) {
   perturb(*model, 5);
   torch::manual_seed(6);
   const int64_t B = 3;
-  auto inputs = torch::randint(0, kVocab, {B, 20}, torch::kInt64);
+  auto inputs = random_bytes(B, 20);
   torch::Tensor full;
   {
     torch::NoGradGuard no_grad;
@@ -175,7 +172,7 @@ TEST(Rwkv, FastAndReferenceRecurrenceGiveTheSameModel) {
   auto model = make_rwkv();
   perturb(*model, 9);
   torch::manual_seed(10);
-  auto inputs = torch::randint(0, kVocab, {2, 21}, torch::kInt64);
+  auto inputs = random_bytes(2, 21);
   auto run = [&](bool reference) {
     model->use_reference_wkv(reference);
     for (auto& p : model->parameters()) p.mutable_grad() = torch::Tensor();
@@ -217,7 +214,7 @@ TEST(Rwkv, ShapesParamGroupsAndInit) {
 
   // Zero head: the first prediction is uniform, in step mode too.
   torch::manual_seed(0);
-  auto inputs = torch::randint(0, kVocab, {2, 5}, torch::kInt64);
+  auto inputs = random_bytes(2, 5);
   EXPECT_TRUE(torch::all(model->forward(inputs) == 0).item<bool>());
   model->begin_segment(torch::zeros({2, 0}, torch::kInt64), 1);
   EXPECT_TRUE(torch::all(model->step(inputs.select(1, 0)) == 0).item<bool>());
