@@ -44,15 +44,21 @@ torch::Tensor Rope::apply(const torch::Tensor& x, int64_t pos0, int64_t len) con
   return torch::cat({x1 * c + x2 * s, x2 * c - x1 * s}, -1);
 }
 
+void Rope::to(const torch::Device& device) {
+  cos_ = cos_.to(device);
+  sin_ = sin_.to(device);
+}
+
 void KvCache::begin(const char* kind, int64_t n_layer, int64_t B, int64_t H, int64_t max_len,
-                    int64_t hd, int64_t ctx_len, int64_t max_steps) {
+                    int64_t hd, int64_t ctx_len, int64_t max_steps,
+                    const torch::TensorOptions& options) {
   TORCH_CHECK(ctx_len + max_steps <= max_len, kind, ": context + segment exceeds max_len");
   if (k.empty() || k[0].size(0) != B) {
     k.clear();
     v.clear();
     for (int64_t l = 0; l < n_layer; ++l) {
-      k.push_back(torch::zeros({B, H, max_len, hd}));
-      v.push_back(torch::zeros({B, H, max_len, hd}));
+      k.push_back(torch::zeros({B, H, max_len, hd}, options));
+      v.push_back(torch::zeros({B, H, max_len, hd}, options));
     }
   }
   ctx = ctx_len;
@@ -85,7 +91,7 @@ torch::Tensor window_attention(const torch::Tensor& q, torch::Tensor k, torch::T
                                const KvCache& cache, size_t l, int64_t ctx, double scale) {
   const int64_t B = q.size(0), H = q.size(1), T = q.size(2), hd = q.size(3);
   // Query i sits at position ctx+i and sees keys 0..ctx+i: (T, ctx+T), 0 / −inf.
-  auto mask = torch::full({T, ctx + T}, -INFINITY, torch::kFloat32).triu(ctx + 1);
+  auto mask = torch::full({T, ctx + T}, -INFINITY, q.options()).triu(ctx + 1);
   if (ctx > 0) {  // cached context first, as constants: (B, H, ctx+T, hd)
     k = torch::cat({cache.k[l].narrow(2, 0, ctx).clone(), k}, 2);
     v = torch::cat({cache.v[l].narrow(2, 0, ctx).clone(), v}, 2);

@@ -31,6 +31,9 @@ class Rope {
   /// single position pos0 when len == 0 → rotated, same shape.
   torch::Tensor apply(const torch::Tensor& x, int64_t pos0, int64_t len) const;
 
+  /// Move the tables to `device` (the values are unchanged).
+  void to(const torch::Device& device);
+
  private:
   int64_t half_;
   torch::Tensor cos_, sin_;  // (max_len, hd/2)
@@ -44,10 +47,12 @@ struct KvCache {
   int64_t ctx = 0, pos = 0, pos_end = 0;  // context length, next step, limit
 
   /// Start a segment of at most `max_steps` steps after `ctx_len` context
-  /// positions: (re)allocates zeros for B streams unless already sized for B.
+  /// positions: (re)allocates zeros with `options` (float32 on the model's
+  /// device) for B streams unless already sized for B; the buffers then stay
+  /// where they are, so step mode can be captured in a CUDA graph.
   /// Throws c10::Error if ctx_len + max_steps > max_len.
   void begin(const char* kind, int64_t n_layer, int64_t B, int64_t H, int64_t max_len, int64_t hd,
-             int64_t ctx_len, int64_t max_steps);
+             int64_t ctx_len, int64_t max_steps, const torch::TensorOptions& options);
   /// The position of the next step, advancing past it; c10::Error past pos_end.
   int64_t next_step(const char* kind);
   /// c10::Error unless a segment of `len` positions fits after the context.

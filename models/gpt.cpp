@@ -105,7 +105,7 @@ void GptImpl::begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps) 
   c10::InferenceMode guard;
   const int64_t C = ctx_inputs.size(1);
   cache_.begin("gpt", static_cast<int64_t>(layers_.size()), ctx_inputs.size(0), config_.n_head,
-               max_len_, head_dim_, C, max_steps);
+               max_len_, head_dim_, C, max_steps, wte_.options());
   if (C > 0) run_window(ctx_inputs, 0, true);
 }
 
@@ -135,6 +135,11 @@ ParamGroups GptImpl::param_groups() {
   }
   groups.adam = {wte_, lm_head_};
   return groups;
+}
+
+void GptImpl::place(const torch::Device& device) {
+  to(device);
+  rope_.to(device);
 }
 
 }  // namespace nncomp::models

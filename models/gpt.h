@@ -24,6 +24,7 @@ class GptImpl : public Model {
   torch::Tensor forward(const torch::Tensor& inputs) override;
   torch::Tensor train_forward(const torch::Tensor& inputs) override;
   ParamGroups param_groups() override;
+  void place(const torch::Device& device) override;
 
  private:
   struct Layer {

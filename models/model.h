@@ -72,12 +72,20 @@ class Model : public torch::nn::Module {
 
   /// Number of scalar parameters.
   int64_t n_params();
+
+  /// Move every parameter and constant table to `device`. make_model calls it
+  /// once, after the deterministic initialisation on the CPU, so a model
+  /// starts from the same bits on every device. State made later (caches,
+  /// carried state) is created on the device of the parameters.
+  virtual void place(const torch::Device& device) { to(device); }
 };
 
 /// Build a model of `config.kind`, initialised deterministically from `seed`
-/// (the same bits on every machine). Throws nncomp::Error(kUnsupported) for a
-/// kind this build does not have, kUsage for an invalid shape.
-std::shared_ptr<Model> make_model(const ModelConfig& config, int64_t max_len, uint64_t seed);
+/// (the same bits on every machine) and placed on `device`. Throws
+/// nncomp::Error(kUnsupported) for a kind this build does not have, kUsage for
+/// an invalid shape.
+std::shared_ptr<Model> make_model(const ModelConfig& config, int64_t max_len, uint64_t seed,
+                                  const torch::Device& device = torch::kCPU);
 
 /// Name of a model kind ("gpt", ...) and the reverse lookup (kUsage if unknown).
 std::string model_name(ModelKind kind);

@@ -48,14 +48,17 @@ torch::Tensor unit_norm(const torch::Tensor& x, int64_t dim) {
   return x / torch::linalg_vector_norm(x, 2, dim, /*keepdim=*/true).clamp_min(1e-12);
 }
 
-std::shared_ptr<Model> make_model(const ModelConfig& config, int64_t max_len, uint64_t seed) {
+std::shared_ptr<Model> make_model(const ModelConfig& config, int64_t max_len, uint64_t seed,
+                                  const torch::Device& device) {
   const Entry& e = entry(config.kind);
   if (!e.make)
     throw Error(ErrorKind::kUnsupported,
                 std::string("model '") + e.name + "' is not available in this build");
   if (config.n_layer == 0 || config.d_model == 0 || config.n_head == 0 || config.ffn_mult == 0)
     throw Error(ErrorKind::kUsage, "model shape: n_layer, d_model, n_head, ffn_mult must be > 0");
-  return e.make(config, max_len, seed);
+  auto model = e.make(config, max_len, seed);
+  if (device != torch::Device(torch::kCPU)) model->place(device);
+  return model;
 }
 
 std::string model_name(ModelKind kind) { return entry(kind).name; }

@@ -129,7 +129,7 @@ void NgptImpl::begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps)
   c10::InferenceMode guard;
   const int64_t C = ctx_inputs.size(1);
   cache_.begin("ngpt", static_cast<int64_t>(layers_.size()), ctx_inputs.size(0), config_.n_head,
-               max_len_, head_dim_, C, max_steps);
+               max_len_, head_dim_, C, max_steps, wte_.options());
   if (C > 0) run_window(ctx_inputs, 0, true);
 }
 
@@ -163,6 +163,11 @@ ParamGroups NgptImpl::param_groups() {
     g.unit_norm_dims.insert(g.unit_norm_dims.end(), {1, 0, 1, 0});
   }
   return g;
+}
+
+void NgptImpl::place(const torch::Device& device) {
+  to(device);
+  rope_.to(device);
 }
 
 }  // namespace nncomp::models

@@ -38,6 +38,7 @@ class NgptImpl : public Model {
   torch::Tensor forward(const torch::Tensor& inputs) override;
   torch::Tensor train_forward(const torch::Tensor& inputs) override;
   ParamGroups param_groups() override;
+  void place(const torch::Device& device) override;
 
  private:
   struct Layer {

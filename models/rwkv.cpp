@@ -173,9 +173,9 @@ RwkvImpl::State RwkvImpl::zero_state(int64_t B) const {
   const int64_t d = config_.d_model, H = config_.n_head, N = head_dim_;
   State s;
   for (size_t l = 0; l < layers_.size(); ++l) {
-    s.att_x.push_back(torch::zeros({B, d}, torch::kFloat32));
-    s.ffn_x.push_back(torch::zeros({B, d}, torch::kFloat32));
-    s.wkv.push_back(torch::zeros({B, H, N, N}, torch::kFloat32));
+    s.att_x.push_back(torch::zeros({B, d}, wte_.options()));
+    s.ffn_x.push_back(torch::zeros({B, d}, wte_.options()));
+    s.wkv.push_back(torch::zeros({B, H, N, N}, wte_.options()));
   }
   return s;
 }
@@ -273,7 +273,14 @@ void RwkvImpl::begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps)
   }
   TORCH_CHECK(B == batch_, "rwkv: ", B, " streams, but the carried state has ", batch_,
               " (reset_state() first)");
-  seg_start_ = carried_;  // run() replaces state tensors, never writes into them
+  // step() writes into the carried state's tensors, so the copy for training
+  // must be a copy of the values.
+  seg_start_ = State{};
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    seg_start_.att_x.push_back(carried_.att_x[l].clone());
+    seg_start_.ffn_x.push_back(carried_.ffn_x[l].clone());
+    seg_start_.wkv.push_back(carried_.wkv[l].clone());
+  }
   steps_ = 0;
   max_steps_ = max_steps;
 }
@@ -286,7 +293,17 @@ torch::Tensor RwkvImpl::step(const torch::Tensor& tokens) {
   // train_forward, and inference tensors may not take part in autograd.
   torch::NoGradGuard no_grad;
   ++steps_;
-  return run(tokens.view({batch_, 1}), carried_).select(1, 0);  // (B, 256)
+  // The new state is copied into the carried tensors rather than replacing
+  // them: they stay at the same addresses, so that a CUDA graph captured
+  // around step() reads and writes the state every replay.
+  State next = carried_;
+  auto logits = run(tokens.view({batch_, 1}), next).select(1, 0);  // (B, 256)
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    carried_.att_x[l].copy_(next.att_x[l]);
+    carried_.ffn_x[l].copy_(next.ffn_x[l]);
+    carried_.wkv[l].copy_(next.wkv[l]);
+  }
+  return logits;
 }
 
 torch::Tensor RwkvImpl::train_forward(const torch::Tensor& inputs) {

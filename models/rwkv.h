@@ -39,7 +39,8 @@ class RwkvImpl : public Model {
   /// `ctx_inputs` must have 0 columns (c10::Error otherwise): the carried
   /// state is the context. Keeps a detached copy of the state for training.
   void begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps) override;
-  /// Advances the carried state of every stream by one byte.
+  /// Advances the carried state of every stream by one byte, in place (the
+  /// state tensors keep their addresses, so a CUDA graph can capture a step).
   torch::Tensor step(const torch::Tensor& tokens) override;
   /// From the zero state; the carried state is left alone.
   torch::Tensor forward(const torch::Tensor& inputs) override;

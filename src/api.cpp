@@ -24,19 +24,34 @@ void validate(const Config& c) {
 // message instead of an out-of-memory kill (a hostile header can ask for a
 // model and an output of hundreds of GiB; both are bounded by the format, but
 // not by this machine).
-void check_memory(const Config& c, uint64_t original_size, const char* what) {
+// On a GPU the same estimate is held against the GPU's memory as well (it
+// counts the host's data buffers too, so it errs on the safe side).
+void check_memory(const Config& c, uint64_t original_size, const char* what,
+                  const std::string& device) {
   const double need = memory_estimate(c, original_size);
-  const uint64_t have = physical_memory_bytes();
-  if (have > 0 && need > static_cast<double>(have)) {
+  auto refuse_above = [&](uint64_t have, const char* where) {
+    if (have == 0 || need <= static_cast<double>(have)) return;
     char msg[320];  // no fmt in LibTorch translation units (LibTorch bundles its own)
     std::snprintf(msg, sizeof msg,
                   "%s needs about %.1f GiB of memory (model %u x %u, %llu bytes of data); "
-                  "this machine has %.1f GiB",
+                  "%s has %.1f GiB",
                   what, need / (1u << 30), c.model.n_layer, c.model.d_model,
-                  static_cast<unsigned long long>(original_size),
+                  static_cast<unsigned long long>(original_size), where,
                   static_cast<double>(have) / (1u << 30));
     throw Error(ErrorKind::kUnsupported, msg);
-  }
+  };
+  refuse_above(physical_memory_bytes(), "this machine");
+  if (device == "cuda") refuse_above(gpu_memory_bytes(), "the GPU");
+}
+
+void fill_engine_stats(const EngineResult& r, const std::string& device, Stats* stats) {
+  stats->device = device;
+  stats->step_seconds = r.step_seconds;
+  stats->train_seconds = r.train_seconds;
+  stats->code_seconds = r.code_seconds;
+  stats->steps = r.steps;
+  stats->train_steps = r.train_steps;
+  stats->peak_gpu_bytes = r.peak_device_bytes;
 }
 
 std::vector<uint8_t> padded_streams(std::span<const uint8_t> input, const StreamLayout& layout,
@@ -73,6 +88,9 @@ std::vector<uint8_t> decode_parsed(const ParsedContainer& parsed, const RunOptio
   job.expected = expected;
   job.divergence_cause = divergence_cause;
   job.progress = options.progress;
+  job.device = options.device;
+  job.cuda_graphs = options.cuda_graphs;
+  job.profile = options.phase_timing;
   *result = run_engine(job);
 
   tokens.resize(h.original_size);
@@ -88,7 +106,7 @@ std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& conf
   validate(config);
   const std::string device = options.device.empty() ? "cpu" : options.device;
   const uint32_t threads = options.threads ? options.threads : kDefaultThreads;
-  check_memory(config, input.size(), "compressing this input");
+  check_memory(config, input.size(), "compressing this input", device);
   init_runtime(device, threads);
   const auto t0 = std::chrono::steady_clock::now();
 
@@ -115,6 +133,9 @@ std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& conf
   job.checkpoint_segments = header.checkpoint_segments;
   job.checkpoints = &header.checkpoints;
   job.progress = options.progress;
+  job.device = device;
+  job.cuda_graphs = options.cuda_graphs;
+  job.profile = options.phase_timing;
   const EngineResult r = run_engine(job);
   for (auto& e : encoders) e.finish();
   header.ideal_bits = r.ideal_bits;
@@ -129,6 +150,7 @@ std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& conf
     RunOptions again;
     again.device = device;
     again.threads = threads;
+    again.cuda_graphs = options.cuda_graphs;
     again.progress = options.progress;
     decode_parsed(parsed, again,
                   "the computation is not reproducible on this machine (a nondeterministic "
@@ -147,6 +169,7 @@ std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& conf
     for (const auto& p : payload) stats->payload_size += p.size();
     stats->ideal_bits = r.ideal_bits;
     stats->n_params = r.n_params;
+    fill_engine_stats(r, device, stats);
     stats->seconds = std::chrono::duration<double>(t1 - t0).count();
     if (options.verify)
       stats->verify_seconds =
@@ -163,7 +186,7 @@ std::vector<uint8_t> decompress(std::span<const uint8_t> file, const RunOptions&
   const uint32_t threads = options.threads ? options.threads : h.fingerprint.threads;
   const std::string diffs =
       check_fingerprint(h.fingerprint, current_fingerprint(device, threads), options.force);
-  check_memory(h.config, h.original_size, "decoding this file");
+  check_memory(h.config, h.original_size, "decoding this file", device);
   init_runtime(device, threads);
   const auto t0 = std::chrono::steady_clock::now();
 
@@ -178,7 +201,9 @@ std::vector<uint8_t> decompress(std::span<const uint8_t> file, const RunOptions&
           : "decoding was forced although the file was made with a different computation: " +
                 diffs;
   EngineResult r;
-  std::vector<uint8_t> out = decode_parsed(parsed, options, cause, nullptr, &r);
+  RunOptions run = options;
+  run.device = device;
+  std::vector<uint8_t> out = decode_parsed(parsed, run, cause, nullptr, &r);
   if (stats) {
     *stats = Stats{};
     stats->original_size = h.original_size;
@@ -186,6 +211,7 @@ std::vector<uint8_t> decompress(std::span<const uint8_t> file, const RunOptions&
     for (uint32_t s : h.stream_sizes) stats->payload_size += s;
     stats->ideal_bits = r.ideal_bits;
     stats->n_params = r.n_params;
+    fill_engine_stats(r, device, stats);
     stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   return out;

@@ -1,33 +1,39 @@
 // engine.cpp — predict, code, train: one loop for both directions.
 #include "src/engine.h"
 
+#include <ATen/cuda/CUDAEvent.h>
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
 #include <xxhash.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <utility>
 
-#include "coder/quantize.h"
 #include "models/model.h"
 #include "models/optim.h"
+#include "src/stepper.h"
 
 namespace nncomp {
 namespace {
 
-// int64 [B, count] of token i = from..from+count-1 of every stream (0 where i < 0).
-torch::Tensor gather(const std::vector<uint8_t>& tokens, uint64_t L, int64_t B, int64_t from,
-                     int64_t count) {
-  auto out = torch::zeros({B, count}, torch::kInt64);
+// Fills `out` (int64, host) with token i = from..from+count-1 of every
+// stream, 0 where i < 0: stream-major [B, count] (`by_step` false) or
+// step-major [count, B] (`by_step` true).
+void gather(const std::vector<uint8_t>& tokens, uint64_t L, int64_t B, int64_t from,
+            int64_t count, bool by_step, torch::Tensor& out) {
   int64_t* p = out.data_ptr<int64_t>();
   for (int64_t s = 0; s < B; ++s)
     for (int64_t j = 0; j < count; ++j) {
       const int64_t i = from + j;
-      if (i >= 0) p[s * count + j] = tokens[s * L + static_cast<uint64_t>(i)];
+      p[by_step ? j * B + s : s * count + j] =
+          i >= 0 ? tokens[s * L + static_cast<uint64_t>(i)] : 0;
     }
-  return out;
 }
 
 // Low 32 bits of XXH64 of stream positions [p0, p1) of every stream, stream-major.
@@ -112,21 +118,66 @@ uint32_t choose_checkpoint_segments(uint64_t size, const EngineConfig& engine) {
   return static_cast<uint32_t>(std::min<uint64_t>(segments, UINT32_MAX));  // u32 in the header
 }
 
+namespace {
+
+// Copies `src` into `staging` (pinned host memory) without waiting when the
+// run is on the GPU; on the CPU the device tensor is already host memory.
+torch::Tensor to_host(torch::Tensor staging, const torch::Tensor& src, bool cuda) {
+  if (!cuda) return src.contiguous();
+  staging.copy_(src, /*non_blocking=*/true);
+  return staging;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
 EngineResult run_engine(const EngineJob& job) {
   const Config& cfg = *job.config;
   const StreamLayout& layout = *job.layout;
   std::vector<uint8_t>& tokens = *job.tokens;
   const bool decoding = job.decoders != nullptr;
   const int64_t B = cfg.engine.n_streams, S = cfg.engine.seg_len, C = cfg.engine.ctx_len;
+  const int64_t V = models::kVocab;
   const uint64_t L = layout.length;
   const uint64_t n_segments = (L + S - 1) / S;
+  const bool cuda = job.device == "cuda";
+  const torch::Device device = cuda ? torch::Device(torch::kCUDA, c10::cuda::current_device())
+                                    : torch::Device(torch::kCPU);
 
-  auto model = models::make_model(cfg.model, C + S, cfg.seed);
+  // All device work of a GPU run goes to one stream of its own, in order (a
+  // CUDA graph cannot be captured on the default stream).
+  std::optional<c10::cuda::CUDAStreamGuard> stream_guard;
+  if (cuda) {
+    stream_guard.emplace(c10::cuda::getStreamFromPool());
+    c10::cuda::CUDACachingAllocator::resetPeakStats(device.index());
+  }
+  auto sync = [&] {
+    if (cuda) c10::cuda::getCurrentCUDAStream().synchronize();
+  };
+
+  auto model = models::make_model(cfg.model, C + S, cfg.seed, device);
   models::Optimizer optimizer(model->param_groups(), cfg.optim);
+  Stepper stepper(*model, B, S, device, job.cuda_graphs);
   EngineResult result;
   result.n_params = model->n_params();
 
-  std::vector<uint32_t> cdf(models::kVocab + 1);
+  // Host side of the transfers (pinned on the GPU path so copies run async).
+  const auto host = torch::TensorOptions().pinned_memory(cuda);
+  auto seg_host = torch::zeros({S + 1, B}, host.dtype(torch::kInt64));     // bytes going up
+  auto ctx_host = torch::zeros({B, C}, host.dtype(torch::kInt64));         // context going up
+  auto ctx = torch::zeros({B, C}, torch::TensorOptions().device(device).dtype(torch::kInt64));
+  // Bytes in each stream, int64 [B] on the device (for the training mask).
+  auto lens = torch::tensor(std::vector<int64_t>(layout.lens.begin(), layout.lens.end()),
+                            torch::kInt64)
+                  .to(device);
+  auto sym_host = torch::zeros({B}, host.dtype(torch::kInt64));            // decoded bytes of a step
+  auto cdf_host = torch::zeros({B, V + 1}, host.dtype(torch::kInt32));     // tables of a step
+  auto px_host = torch::zeros({S, B}, host.dtype(torch::kFloat32));        // p(x) of a segment
+  auto range_host = torch::zeros({S, B, 2}, host.dtype(torch::kInt32));    // cdf[x], cdf[x+1]
+
   const auto t0 = std::chrono::steady_clock::now();
   auto last_report = t0;
   uint64_t done = 0, group_start = 0;
@@ -135,41 +186,71 @@ EngineResult run_engine(const EngineJob& job) {
   for (uint64_t seg = 0; seg < n_segments; ++seg) {
     const int64_t start = static_cast<int64_t>(seg) * S;
     const int64_t steps = std::min<int64_t>(S, static_cast<int64_t>(L) - start);
+    const auto t_step = std::chrono::steady_clock::now();
 
-    // Predict and code: identical calls in both directions.
-    model->begin_segment(gather(tokens, L, B, start - C - 1, C), steps);
+    // The segment's bytes as far as they are known (all of them when
+    // encoding; row 0 only when decoding, the rest is filled in as decoded).
+    // Pinned buffers are refilled only after the host has waited for the
+    // copies out of them (the wait for the previous segment's results).
+    gather(tokens, L, B, start - 1, steps + 1, /*by_step=*/true, seg_host);
+    stepper.tokens().narrow(0, 0, steps + 1).copy_(seg_host.narrow(0, 0, steps + 1), cuda);
+    gather(tokens, L, B, start - C - 1, C, /*by_step=*/false, ctx_host);
+    ctx.copy_(ctx_host, cuda);
+
+    // Predict (and decode): identical device work in both directions.
+    stepper.begin(ctx, steps, seg);
     for (int64_t t = 0; t < steps; ++t) {
+      stepper.step(t);
+      if (!decoding) continue;  // the encoder reads the whole segment's tables at once
       const uint64_t pos = static_cast<uint64_t>(start + t);
-      auto prev = gather(tokens, L, B, start + t - 1, 1).view({B});
-      auto probs = torch::softmax(model->step(prev), -1).contiguous();  // (B, 256) float32
-      const float* p = probs.data_ptr<float>();
+      auto table = to_host(cdf_host, stepper.cdf()[t], cuda);
+      sync();
+      const auto* cdf = reinterpret_cast<const uint32_t*>(table.data_ptr<int32_t>());
+      int64_t* sym = sym_host.data_ptr<int64_t>();
       for (int64_t s = 0; s < B; ++s) {
+        sym[s] = 0;
         if (pos >= layout.lens[s]) continue;  // this stream has ended
-        const float* ps = p + s * models::kVocab;
-        coder::quantize_cdf(ps, models::kVocab, cdf.data());
         uint8_t& x = tokens[s * L + pos];
-        if (decoding) {
-          x = static_cast<uint8_t>((*job.decoders)[s].decode(cdf.data(), models::kVocab));
-          if (job.expected && x != (*job.expected)[s * L + pos])
-            throw verify_error(x, (*job.expected)[s * L + pos], s, L, pos);
-        } else {
-          (*job.encoders)[s].encode(cdf.data(), x);
-        }
-        result.ideal_bits -= std::log2(static_cast<double>(ps[x]));
-        ++done;
+        x = static_cast<uint8_t>((*job.decoders)[s].decode(cdf + s * (V + 1), static_cast<int>(V)));
+        if (job.expected && x != (*job.expected)[s * L + pos])
+          throw verify_error(x, (*job.expected)[s * L + pos], s, L, pos);
+        sym[s] = x;
       }
+      stepper.tokens()[t + 1].copy_(sym_host, cuda);
     }
+    result.steps += static_cast<uint64_t>(steps);
+
+    // Per coded byte: its probability (both directions, for the ideal size)
+    // and, when encoding, its interval in the table; one transfer each.
+    auto coded = stepper.tokens().narrow(0, 1, steps).unsqueeze(2);  // (steps, B, 1)
+    auto px = to_host(px_host.narrow(0, 0, steps),
+                      stepper.probs().narrow(0, 0, steps).gather(2, coded).squeeze(2), cuda);
+    torch::Tensor ranges;
+    if (!decoding) {
+      auto tables = stepper.cdf().narrow(0, 0, steps);
+      ranges = to_host(range_host.narrow(0, 0, steps),
+                       torch::cat({tables.gather(2, coded), tables.gather(2, coded + 1)}, 2), cuda);
+    }
+    std::optional<at::cuda::CUDAEvent> copied;
+    if (cuda) {
+      copied.emplace();
+      copied->record();
+    }
+    if (job.profile) sync();
+    result.step_seconds += seconds_since(t_step);
 
     // Train on the segment (not after the last one: nothing would use it).
+    // On the GPU this is queued behind the copies and runs while the host
+    // codes the segment below.
     if (seg + 1 < n_segments) {
-      auto inputs = gather(tokens, L, B, start - 1, steps);           // (B, steps)
-      auto targets = gather(tokens, L, B, start, steps).view({-1});   // (B·steps)
-      auto mask = torch::zeros({B, steps}, torch::kFloat32);
-      for (int64_t s = 0; s < B; ++s) {
-        const int64_t live = std::clamp<int64_t>(static_cast<int64_t>(layout.lens[s]) - start, 0, steps);
-        if (live > 0) mask[s].narrow(0, 0, live).fill_(1.0f);
-      }
-      auto logits = model->train_forward(inputs).reshape({B * steps, models::kVocab});
+      const auto t_train = std::chrono::steady_clock::now();
+      auto inputs = stepper.tokens().narrow(0, 0, steps).t().contiguous();  // (B, steps)
+      auto targets = stepper.tokens().narrow(0, 1, steps).t().reshape({-1});  // (B·steps)
+      // 1 where the stream still has a byte at that step, else 0, made on the
+      // device (no transfer): (B, steps).
+      auto mask = (torch::arange(steps, lens.options()).unsqueeze(0) < (lens - start).unsqueeze(1))
+                      .to(torch::kFloat32);
+      auto logits = model->train_forward(inputs).reshape({B * steps, V});
       auto nll = torch::nn::functional::cross_entropy(
           logits, targets, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
       auto loss = (nll * mask.view({-1})).sum() / static_cast<double>(B * steps);
@@ -177,7 +258,30 @@ EngineResult run_engine(const EngineJob& job) {
       loss.backward();
       optimizer.step(models::lr_scale(cfg.optim, seg, n_segments - 1));
       if (after_train_hook()) after_train_hook()(*model, seg, decoding);
+      ++result.train_steps;
+      if (job.profile) sync();
+      result.train_seconds += seconds_since(t_train);
     }
+
+    // Code the segment on the host (encoding) and add up the ideal size.
+    const auto t_code = std::chrono::steady_clock::now();
+    if (copied) copied->synchronize();
+    const float* p = px.data_ptr<float>();
+    const int32_t* range = decoding ? nullptr : ranges.data_ptr<int32_t>();
+    for (int64_t t = 0; t < steps; ++t) {
+      const uint64_t pos = static_cast<uint64_t>(start + t);
+      for (int64_t s = 0; s < B; ++s) {
+        if (pos >= layout.lens[s]) continue;  // this stream has ended
+        if (range) {
+          const auto lo = static_cast<uint32_t>(range[(t * B + s) * 2]);
+          const auto hi = static_cast<uint32_t>(range[(t * B + s) * 2 + 1]);
+          (*job.encoders)[s].encode_range(lo, hi - lo);
+        }
+        result.ideal_bits -= std::log2(static_cast<double>(p[t * B + s]));
+        ++done;
+      }
+    }
+    result.code_seconds += seconds_since(t_code);
 
     // Divergence checkpoint after every checkpoint_segments segments and at the end.
     if ((seg + 1) % job.checkpoint_segments == 0 || seg + 1 == n_segments) {
@@ -203,6 +307,12 @@ EngineResult run_engine(const EngineJob& job) {
       }
     }
   }
+  sync();
+  if (cuda)
+    result.peak_device_bytes = static_cast<uint64_t>(
+        c10::cuda::CUDACachingAllocator::getDeviceStats(device.index())
+            .reserved_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)]
+            .peak);
   return result;
 }
 

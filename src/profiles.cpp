@@ -1,7 +1,10 @@
 // profiles.cpp — named configurations per model kind.
 //
 // tiny: for tests, seconds per 100 KB. cpu: the CPU default, chosen by
-// measurement on enwik6 (README "Profiles" gives the figures).
+// measurement on enwik6 (README "Profiles" gives the figures). fast and
+// default: for a GPU (--device cuda), sized from the FLOP and launch-latency
+// estimates of docs/gpu.md for 10^8 bytes in ≤ 10 minutes (fast) and about an
+// hour (default); they have not yet been tuned by measurement on a GPU.
 #include <map>
 
 #include "models/model.h"
@@ -28,6 +31,22 @@ const std::map<std::string, Config>& gpt_profiles() {
     cpu.optim.lr_end_frac = 0.25;
     cpu.optim.adam_lr = 8e-3;
     t["cpu"] = cpu;
+
+    // GPU: many streams keep the device busy at one step per byte of every
+    // stream; the learning rates are cpu's.
+    Config fast = cpu;
+    fast.model.n_layer = 4;
+    fast.model.d_model = 256;
+    fast.model.n_head = 4;
+    fast.engine = {/*n_streams=*/256, /*seg_len=*/64, /*ctx_len=*/64};
+    t["fast"] = fast;
+
+    Config gpu_default = cpu;
+    gpu_default.model.n_layer = 6;
+    gpu_default.model.d_model = 384;
+    gpu_default.model.n_head = 6;
+    gpu_default.engine = {/*n_streams=*/128, /*seg_len=*/64, /*ctx_len=*/128};
+    t["default"] = gpu_default;
     return t;
   }();
   return table;
@@ -44,8 +63,10 @@ const std::map<std::string, Config>& ngpt_profiles() {
       config.model.kind = ModelKind::kNgpt;
       config.model.logit_cap = 0.0;
     }
-    t["cpu"].model.ffn_mult = 3;
-    t["cpu"].optim.adam_lr = 2e-3;
+    for (const char* name : {"cpu", "fast", "default"}) {
+      t[name].model.ffn_mult = 3;
+      t[name].optim.adam_lr = 2e-3;
+    }
     return t;
   }();
   return table;
@@ -64,6 +85,8 @@ const std::map<std::string, Config>& rwkv_profiles() {
     }
     t["cpu"].model.n_layer = 3;
     t["cpu"].model.n_head = 6;
+    t["fast"].model.n_head = 4;     // heads of 64
+    t["default"].model.n_head = 6;  // heads of 64
     return t;
   }();
   return table;

@@ -3,6 +3,8 @@
 
 #include <ATen/Context.h>
 #include <ATen/Version.h>
+#include <ATen/cuda/CUDAContext.h>
+#include <cuda_runtime_api.h>
 #include <torch/version.h>
 #include <torch/torch.h>
 
@@ -44,6 +46,57 @@ std::string cpu_model_name() {
   return "unknown cpu";
 }
 
+// Settings the GPU path needs for bit-identical replay (tech brief §1):
+// deterministic algorithms with errors (not warnings) for ops that have no
+// deterministic implementation, IEEE float32 matmuls (no TF32), cuDNN
+// deterministic and not benchmarking, and the math SDPA backend only (the
+// models compute attention themselves; this guards against a later change).
+void apply_cuda_settings() {
+  auto& ctx = at::globalContext();
+  ctx.setDeterministicCuDNN(true);
+  ctx.setBenchmarkCuDNN(false);
+  // The 2.9+ precision API only (mixing it with the legacy TF32 switches is refused).
+  for (auto op : {at::Float32Op::MATMUL, at::Float32Op::CONV, at::Float32Op::RNN})
+    ctx.setFloat32Precision(at::Float32Backend::CUDA, op, at::Float32Precision::IEEE);
+  ctx.setSDPUseFlash(false);
+  ctx.setSDPUseMemEfficient(false);
+  ctx.setSDPUseCuDNN(false);
+  ctx.setSDPUseMath(true);
+}
+
+// The start-up self-check: every setting read back, and a small computation
+// with reductions run twice on the device must give the same bits.
+void check_cuda_settings() {
+  auto& ctx = at::globalContext();
+  std::string wrong;
+  auto need = [&](bool ok, const char* what) {
+    if (!ok) wrong += std::string(wrong.empty() ? "" : ", ") + what;
+  };
+  need(ctx.deterministicAlgorithms(), "deterministic algorithms");
+  need(!ctx.deterministicAlgorithmsWarnOnly(), "errors (not warnings) for nondeterministic ops");
+  need(ctx.deterministicCuDNN(), "deterministic cuDNN");
+  need(!ctx.benchmarkCuDNN(), "cuDNN benchmarking off");
+  for (auto op : {at::Float32Op::MATMUL, at::Float32Op::CONV, at::Float32Op::RNN})
+    need(ctx.float32Precision(at::Float32Backend::CUDA, op) == at::Float32Precision::IEEE,
+         "IEEE float32 (no TF32)");
+  need(!ctx.userEnabledFlashSDP() && !ctx.userEnabledMemEfficientSDP() &&
+           !ctx.userEnabledCuDNNSDP(),
+       "fused attention backends off");
+  if (!wrong.empty())
+    throw Error(ErrorKind::kInternal, "GPU determinism self-check: not in force: " + wrong);
+  const auto on = torch::TensorOptions().device(torch::kCUDA).dtype(torch::kFloat32);
+  auto probe = [&] {
+    auto a = torch::linspace(-1.0, 1.0, 257 * 193, on).view({257, 193});
+    auto b = torch::sin(torch::linspace(0.0, 40.0, 193 * 131, on)).view({193, 131});
+    auto c = torch::softmax(torch::matmul(a, b), -1);
+    return torch::cat({c.sum(0), c.square().sum(1), c.cumsum(1).flatten().slice(0, 0, 64)});
+  };
+  const auto first = probe(), second = probe();
+  if (!torch::equal(first, second))
+    throw Error(ErrorKind::kInternal,
+                "GPU determinism self-check: the same computation gave different bits twice");
+}
+
 }  // namespace
 
 void init_runtime(const std::string& device, uint32_t threads) {
@@ -58,14 +111,21 @@ void init_runtime(const std::string& device, uint32_t threads) {
     } catch (const c10::Error&) {  // already fixed by an earlier use in this process
     }
   });
+  if (device != "cpu" && device != "cuda")
+    throw Error(ErrorKind::kUsage, "unknown device '" + device + "' (cpu, cuda)");
+  if (threads == 0) throw Error(ErrorKind::kUsage, "--threads must be at least 1");
   if (device == "cuda") {
     if (!torch::cuda::is_available())
       throw Error(ErrorKind::kUnsupported, "--device cuda: no CUDA GPU is visible to this process");
-    throw Error(ErrorKind::kUnsupported,
-                "--device cuda: the GPU engine is not part of this version yet; use --device cpu");
+    static std::once_flag cuda_once;
+    std::call_once(cuda_once, [] {
+      // Fixed cuBLAS workspaces (needed for determinism before LibTorch made
+      // per-stream workspaces; harmless now). Before the first cuBLAS call.
+      setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", /*overwrite=*/0);
+      apply_cuda_settings();
+    });
+    check_cuda_settings();
   }
-  if (device != "cpu") throw Error(ErrorKind::kUsage, "unknown device '" + device + "' (cpu, cuda)");
-  if (threads == 0) throw Error(ErrorKind::kUsage, "--threads must be at least 1");
   at::set_num_threads(static_cast<int>(threads));
   if (!at::globalContext().deterministicAlgorithms())
     throw Error(ErrorKind::kInternal, "deterministic algorithms could not be enabled");
@@ -76,6 +136,22 @@ Fingerprint current_fingerprint(const std::string& device, uint32_t threads) {
   Fingerprint fp;
   fp.device_kind = device;
   fp.device_name = cpu_model_name();
+  if (device == "cuda") {
+    // GPU, SM count and CUDA runtime: cuBLAS promises the same bits only on
+    // the same architecture with the same number of SMs and the same toolkit.
+    fp.device_name = "no CUDA GPU";
+    if (torch::cuda::is_available()) {
+      const cudaDeviceProp* prop = at::cuda::getCurrentDeviceProperties();
+      fp.device_name = std::string(prop->name)
+                           .append(" (sm_")
+                           .append(std::to_string(prop->major * 10 + prop->minor))
+                           .append(")");
+      fp.sm_count = static_cast<uint32_t>(prop->multiProcessorCount);
+    }
+    int runtime = 0;
+    if (cudaRuntimeGetVersion(&runtime) == cudaSuccess && runtime > 0)
+      fp.cuda_version = std::to_string(runtime / 1000) + "." + std::to_string(runtime % 1000 / 10);
+  }
   fp.cpu_capability = at::get_cpu_capability();
   fp.torch_version = TORCH_VERSION;
   fp.build = NNCOMP_VERSION;
@@ -89,6 +165,10 @@ std::string check_fingerprint(const Fingerprint& file, const Fingerprint& here, 
     if (a != b) diffs += std::string(diffs.empty() ? "" : "; ") + what + " '" + a + "' here '" + b + "'";
   };
   cmp("device", file.device_kind, here.device_kind);
+  if (file.device_kind == "cuda" && here.device_kind == "cuda") {  // the GPU itself matters
+    cmp("GPU", file.device_name, here.device_name);
+    cmp("SMs", std::to_string(file.sm_count), std::to_string(here.sm_count));
+  }
   cmp("cpu capability", file.cpu_capability, here.cpu_capability);
   cmp("LibTorch", file.torch_version, here.torch_version);
   cmp("CUDA", file.cuda_version, here.cuda_version);
@@ -99,6 +179,11 @@ std::string check_fingerprint(const Fingerprint& file, const Fingerprint& here, 
                 "made on another device/build: file " + diffs +
                     " (decoding would almost surely fail; --force tries anyway)");
   return diffs;
+}
+
+uint64_t gpu_memory_bytes() {
+  if (!torch::cuda::is_available()) return 0;
+  return static_cast<uint64_t>(at::cuda::getCurrentDeviceProperties()->totalGlobalMem);
 }
 
 uint64_t physical_memory_bytes() {

@@ -14,16 +14,23 @@
 
 namespace nncomp {
 
-/// Apply the settings for `device` ("cpu"/"cuda") and `threads` (≥ 1).
-/// Throws Error(kUnsupported) if the device cannot be used by this build.
+/// Apply the settings for `device` ("cpu"/"cuda") and `threads` (≥ 1); for
+/// "cuda" also the GPU determinism settings (tech brief §1), then a self-check
+/// that reads them back and runs a small computation twice on the device,
+/// comparing bits. Throws Error(kUsage) for an unknown device or 0 threads,
+/// kUnsupported if no GPU is visible, kInternal if the self-check fails.
 void init_runtime(const std::string& device, uint32_t threads);
 
 /// Throw Error(kFingerprint) naming every difference between the fingerprint
 /// a file was made with and the current one, unless `force`; returns the
-/// differences ("" if none). Device name is informative and not compared.
+/// differences ("" if none). A CPU's name is informative and not compared
+/// (its kernel capability is); a GPU's name and SM count are.
 std::string check_fingerprint(const Fingerprint& file, const Fingerprint& here, bool force);
 
 /// Physical memory of this machine in bytes (0 if unknown).
 uint64_t physical_memory_bytes();
+
+/// Memory of the current CUDA GPU in bytes (0 if none is visible).
+uint64_t gpu_memory_bytes();
 
 }  // namespace nncomp

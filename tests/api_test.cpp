@@ -222,9 +222,41 @@ TEST(api_Fingerprint, OtherDeviceIsRefused) {
   cuda.device = "cuda";
   const std::string msg = expect_error([&] { decompress(file, cuda); }, ErrorKind::kFingerprint);
   EXPECT_TRUE(contains(msg, "device")) << msg;
-  cuda.force = true;  // this build has no GPU engine
-  const std::string msg2 = expect_error([&] { decompress(file, cuda); }, ErrorKind::kUnsupported);
-  EXPECT_TRUE(contains(msg2, "cuda")) << msg2;
+  cuda.force = true;
+  if (current_fingerprint("cuda", 1).sm_count == 0) {  // no GPU here
+    const std::string msg2 = expect_error([&] { decompress(file, cuda); }, ErrorKind::kUnsupported);
+    EXPECT_TRUE(contains(msg2, "no CUDA GPU")) << msg2;
+  } else {  // forced onto a GPU: decodes by chance or diverges, never lies
+    try {
+      EXPECT_TRUE(decompress(file, cuda) == input);
+    } catch (const Error& e) {
+      EXPECT_EQ(static_cast<int>(e.kind()), static_cast<int>(ErrorKind::kCorrupt)) << e.what();
+    }
+  }
+}
+
+TEST(api_Fingerprint, FileFromAnotherGpuIsRefused) {
+  // A file whose header says it was made on a GPU that is not this machine's:
+  // decoding (on the file's device by default) is refused before anything
+  // runs, naming the GPU and its SM count.
+  const Bytes file = compress(text(100, 23), tiny(), one_thread());
+  const Bytes gpu_file = reseal(file, [](Header& h, std::vector<Bytes>&) {
+    h.fingerprint.device_kind = "cuda";
+    h.fingerprint.device_name = "Example GPU (sm_90)";
+    h.fingerprint.sm_count = 7;
+    h.fingerprint.cuda_version = "13.0";
+  });
+  const FileInfo info = inspect(gpu_file);
+  EXPECT_EQ(info.fingerprint.sm_count, 7u);
+  const std::string msg = expect_error([&] { decompress(gpu_file, RunOptions{}); },
+                                       ErrorKind::kFingerprint);
+  EXPECT_TRUE(contains(msg, "GPU 'Example GPU (sm_90)'")) << msg;
+  EXPECT_TRUE(contains(msg, "SMs '7'")) << msg;
+  // Asked to decode it on the CPU: refused too (another device).
+  RunOptions cpu = one_thread();
+  cpu.device = "cpu";
+  const std::string msg2 = expect_error([&] { decompress(gpu_file, cpu); }, ErrorKind::kFingerprint);
+  EXPECT_TRUE(contains(msg2, "device 'cuda' here 'cpu'")) << msg2;
 }
 
 // ---- divergence checkpoints ------------------------------------------------------
@@ -340,7 +372,9 @@ TEST(api_Profiles, NamesAndErrors) {
   EXPECT_NE(std::find(names.begin(), names.end(), "cpu"), names.end());
   EXPECT_EQ(model_kind("gpt"), ModelKind::kGpt);
   EXPECT_EQ(model_name(ModelKind::kGpt), "gpt");
-  EXPECT_EQ(profile_names("ngpt"), (std::vector<std::string>{"cpu", "tiny"}));
+  const std::vector<std::string> all{"cpu", "default", "fast", "tiny"};
+  EXPECT_EQ(names, all);
+  EXPECT_EQ(profile_names("ngpt"), all);
   EXPECT_EQ(profile("ngpt", "cpu").model.kind, ModelKind::kNgpt);
   EXPECT_EQ(model_kind("ngpt"), ModelKind::kNgpt);
 
@@ -349,7 +383,15 @@ TEST(api_Profiles, NamesAndErrors) {
   const std::string m2 = expect_error([] { profile("lstm", "tiny"); }, ErrorKind::kUsage);
   EXPECT_TRUE(contains(m2, "lstm")) << m2;
   expect_error([] { model_kind("lstm"); }, ErrorKind::kUsage);
-  EXPECT_EQ(profile_names("rwkv"), (std::vector<std::string>{"cpu", "tiny"}));
+  EXPECT_EQ(profile_names("rwkv"), all);
+  // The GPU profiles: rwkv with heads of 64 and no context, ngpt with SwiGLU 3·d.
+  for (const char* name : {"fast", "default"}) {
+    const Config r = profile("rwkv", name);
+    EXPECT_EQ(r.model.d_model / r.model.n_head, 64u) << name;
+    EXPECT_EQ(r.engine.ctx_len, 0u) << name;
+    EXPECT_EQ(profile("ngpt", name).model.ffn_mult, 3u) << name;
+    EXPECT_EQ(profile("gpt", name).engine.n_streams, r.engine.n_streams) << name;
+  }
   EXPECT_EQ(profile("rwkv", "cpu").model.kind, ModelKind::kRwkv);
   EXPECT_EQ(profile("rwkv", "cpu").engine.ctx_len, 0u);
 
@@ -414,15 +456,37 @@ TEST(api_Ngpt, RoundTripDeterminismAndHeader) {
   EXPECT_FALSE(compress(input, gpt, one_thread()) == file);
 }
 
-TEST(api_Device, CudaIsUnsupportedHere) {
+TEST(api_Device, CudaWithoutAGpuIsUnsupportedAndUnknownDevicesAreUsageErrors) {
   RunOptions o = one_thread();
-  o.device = "cuda";
-  const std::string msg =
-      expect_error([&] { compress(text(10), tiny(), o); }, ErrorKind::kUnsupported);
-  EXPECT_TRUE(contains(msg, "cuda")) << msg;
+  if (current_fingerprint("cuda", 1).sm_count == 0) {  // no GPU visible here
+    o.device = "cuda";
+    const std::string msg =
+        expect_error([&] { compress(text(10), tiny(), o); }, ErrorKind::kUnsupported);
+    EXPECT_TRUE(contains(msg, "--device cuda: no CUDA GPU")) << msg;
+  }
   o.device = "tpu";
   const std::string msg2 = expect_error([&] { compress(text(10), tiny(), o); }, ErrorKind::kUsage);
   EXPECT_TRUE(contains(msg2, "tpu")) << msg2;
+}
+
+TEST(api_Stats, PhasesAndCountsOfACpuRun) {
+  // 1,000 bytes in 4 streams of 250: 16 segments of 16 steps (the last of
+  // 10), 15 optimizer steps (none after the last segment).
+  Stats s;
+  compress(text(1000, 29), tiny(), one_thread(), &s);
+  EXPECT_EQ(s.device, "cpu");
+  EXPECT_EQ(s.steps, 250u);
+  EXPECT_EQ(s.train_steps, 15u);
+  EXPECT_GT(s.step_seconds, 0.0);
+  EXPECT_GT(s.train_seconds, 0.0);
+  EXPECT_GE(s.code_seconds, 0.0);
+  EXPECT_LE(s.step_seconds + s.train_seconds + s.code_seconds, s.seconds);
+  EXPECT_EQ(s.peak_gpu_bytes, 0u);
+  Stats d;
+  decompress(compress(text(1000, 29), tiny(), one_thread()), RunOptions{}, &d);
+  EXPECT_EQ(d.steps, 250u);
+  EXPECT_EQ(d.train_steps, 15u);
+  EXPECT_EQ(d.device, "cpu");
 }
 
 TEST(api_Config, InvalidShapesAreUsageErrors) {

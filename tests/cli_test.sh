@@ -188,8 +188,8 @@ nn list
 [ "$RC" -eq 0 ] || fail "exit status $RC"
 grep -qE "^gpt: .*\bcpu\b" out.txt || fail "no 'gpt: ... cpu' line in: $(cat out.txt)"
 grep -qE "^gpt: .*\btiny\b" out.txt || fail "no tiny profile in: $(cat out.txt)"
-grep -qE "^ngpt: cpu tiny$" out.txt || fail "no 'ngpt: cpu tiny' line in: $(cat out.txt)"
-grep -qE "^rwkv: cpu tiny$" out.txt || fail "no 'rwkv: cpu tiny' line in: $(cat out.txt)"
+grep -qE "^ngpt: cpu default fast tiny$" out.txt || fail "no 'ngpt: cpu default fast tiny' line in: $(cat out.txt)"
+grep -qE "^rwkv: cpu default fast tiny$" out.txt || fail "no 'rwkv: cpu default fast tiny' line in: $(cat out.txt)"
 pass
 # Every kind besides the default: a round trip, and `info` names the kind.
 kind_round_trip() {

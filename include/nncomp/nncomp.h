@@ -36,6 +36,12 @@ struct RunOptions {
   /// with the input byte by byte (Error kVerify at the first difference,
   /// naming its offset; the time goes to Stats::verify_seconds).
   bool verify = false;
+  /// cuda: replay step mode from CUDA graphs (the same kernels as without, so
+  /// the same bits; off for debugging or comparison).
+  bool cuda_graphs = true;
+  /// cuda: synchronise the GPU at the end of each phase of every segment, so
+  /// that Stats' phase times are GPU times (slower; the same bits).
+  bool phase_timing = false;
   std::function<void(const Progress&)> progress;  ///< called about every 0.25 s
 };
 
@@ -48,6 +54,17 @@ struct Stats {
   double seconds = 0;            ///< wall time of the engine
   double verify_seconds = 0;     ///< wall time of the verifying decode (RunOptions::verify)
   int64_t n_params = 0;          ///< model parameters
+  std::string device;            ///< "cpu" or "cuda": where the model ran
+  /// Engine wall time by phase, seconds: step mode (prediction; on decoding
+  /// also the host's decoding), training (forward, backward, optimizer) and
+  /// coding (the host's range coding of each segment when encoding, and the
+  /// wait for the segment's probabilities). On a GPU without
+  /// RunOptions::phase_timing the GPU runs ahead of the host, so step and
+  /// training time are mostly launch time.
+  double step_seconds = 0, train_seconds = 0, code_seconds = 0;
+  uint64_t steps = 0;        ///< step-mode calls (each predicts one byte of every stream)
+  uint64_t train_steps = 0;  ///< optimizer steps
+  uint64_t peak_gpu_bytes = 0;  ///< cuda: peak bytes held by LibTorch's allocator (no CUDA context); 0 on the CPU
   /// Coding loss: payload bits over ideal bits, minus 1 (e.g. 0.0003 = 0.03 %).
   double coding_loss() const {
     return ideal_bits > 0 ? static_cast<double>(payload_size) * 8.0 / ideal_bits - 1.0 : 0.0;

@@ -55,8 +55,9 @@ void print_info(const nncomp::FileInfo& i) {
              " warmup={} lr_end_frac={}\n",
              o.muon_lr, o.muon_momentum, o.ns_steps, o.weight_decay, o.adam_lr, o.adam_beta1,
              o.adam_beta2, o.adam_eps, o.warmup_steps, o.lr_end_frac);
-  fmt::print("fingerprint      device={} ({}) cpu_capability={} threads={} libtorch={}{} nncomp={}\n",
-             f.device_kind, f.device_name, f.cpu_capability, f.threads, f.torch_version,
+  fmt::print("fingerprint      device={} ({}{}) cpu_capability={} threads={} libtorch={}{} nncomp={}\n",
+             f.device_kind, f.device_name, f.sm_count ? fmt::format(", {} SMs", f.sm_count) : "",
+             f.cpu_capability, f.threads, f.torch_version,
              f.cuda_version.empty() ? "" : " cuda=" + f.cuda_version, f.build);
   fmt::print("original         {} bytes, xxh64 {:016x}\n", i.original_size, i.original_xxh64);
   fmt::print("compressed       {} bytes (header {}, payload {} in {} streams)\n", i.file_size,
@@ -76,7 +77,8 @@ void print_info(const nncomp::FileInfo& i) {
 std::string stats_json(const std::string& command, const nncomp::Stats& s, const nncomp::RunOptions& o) {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  const nncomp::Fingerprint f = nncomp::current_fingerprint(o.device.empty() ? "cpu" : o.device, o.threads);
+  const nncomp::Fingerprint f =
+      nncomp::current_fingerprint(s.device.empty() ? "cpu" : s.device, o.threads);
   nlohmann::ordered_json j;
   j["command"] = command;
   j["original_size"] = s.original_size;
@@ -87,6 +89,15 @@ std::string stats_json(const std::string& command, const nncomp::Stats& s, const
   j["seconds"] = s.seconds;
   j["verify_seconds"] = s.verify_seconds;
   j["n_params"] = s.n_params;
+  j["device"] = s.device;
+  j["steps"] = s.steps;
+  j["train_steps"] = s.train_steps;
+  j["step_seconds"] = s.step_seconds;
+  j["train_seconds"] = s.train_seconds;
+  j["code_seconds"] = s.code_seconds;
+  j["step_us"] = s.steps ? 1e6 * s.step_seconds / static_cast<double>(s.steps) : 0.0;
+  j["train_step_ms"] = s.train_steps ? 1e3 * s.train_seconds / static_cast<double>(s.train_steps) : 0.0;
+  if (s.device == "cuda") j["peak_gpu_bytes"] = s.peak_gpu_bytes;
   j["peak_rss_bytes"] = static_cast<uint64_t>(usage.ru_maxrss) * 1024;  // Linux: KiB
   j["version"] = nncomp::version();
   j["torch_version"] = f.torch_version;
@@ -97,16 +108,18 @@ std::string stats_json(const std::string& command, const nncomp::Stats& s, const
 }
 
 int run(int argc, char** argv) {
-  std::string command, in, out, model = "gpt", profile_name = "cpu", device, stats_path;
+  std::string command, in, out, model = "gpt", profile_name, device, stats_path;
   uint32_t threads = 0;
   bool overwrite = false, force = false, quiet = false, verbose = false, verify = false;
+  bool no_graphs = false, phase_timing = false;
 
   po::options_description general("Options");
   general.add_options()
       ("help,h", "show this help")
       ("version,V", "show the version")
       ("model,m", po::value(&model), "model kind: gpt, ngpt, rwkv [gpt]")
-      ("profile,p", po::value(&profile_name), "profile: tiny, cpu [cpu]")
+      ("profile,p", po::value(&profile_name),
+       "profile: tiny, cpu; for a GPU fast, default [cpu; with --device cuda: default]")
       ("threads,t", po::value(&threads), "intra-op threads (recorded; decoding needs the same) [2]")
       ("device", po::value(&device), "cpu or cuda [cpu; decompression: the file's]")
       ("force-overwrite,f", po::bool_switch(&overwrite), "overwrite an existing output file")
@@ -114,6 +127,9 @@ int run(int argc, char** argv) {
       ("verify", po::bool_switch(&verify),
        "compression: decode the new file in the same process and compare before writing it")
       ("stats", po::value(&stats_path), "also write the run's measurements to this file as JSON")
+      ("no-graphs", po::bool_switch(&no_graphs), "cuda: run step mode without CUDA graphs (same bytes)")
+      ("phase-timing", po::bool_switch(&phase_timing),
+       "cuda: wait for the GPU after each phase so --stats times phases (slower; same bytes)")
       ("quiet,q", po::bool_switch(&quiet), "print nothing but errors")
       ("verbose,v", po::bool_switch(&verbose), "progress even when stderr is not a terminal; details");
   po::options_description tuning("Overrides of the profile (compression)");
@@ -185,11 +201,14 @@ int run(int argc, char** argv) {
   options.threads = threads;
   options.force = force;
   options.verify = verify;
+  options.cuda_graphs = !no_graphs;
+  options.phase_timing = phase_timing;
   if (!quiet && (verbose || isatty(STDERR_FILENO))) options.progress = print_progress;
 
   nncomp::Stats stats;
   std::vector<uint8_t> result;
   if (command == "c") {
+    if (profile_name.empty()) profile_name = device == "cuda" ? "default" : "cpu";
     nncomp::Config config = nncomp::profile(model, profile_name);
     auto u32 = [&](const char* k, uint32_t& field) { if (vm.count(k)) field = vm[k].as<uint32_t>(); };
     auto f64 = [&](const char* k, double& field) { if (vm.count(k)) field = vm[k].as<double>(); };

@@ -1,0 +1,79 @@
+// stepper.cpp — see stepper.h.
+#include "src/stepper.h"
+
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAStream.h>
+
+#include "coder/quantize.h"
+#include "coder/quantize_cuda.h"
+
+namespace nncomp {
+
+struct Stepper::Graphs {
+  std::vector<std::unique_ptr<at::cuda::CUDAGraph>> steps;
+};
+
+Stepper::Stepper(models::Model& model, int64_t B, int64_t S, const torch::Device& device,
+                 bool graphs)
+    : model_(model), B_(B), S_(S), cuda_(device.is_cuda()), graphs_(graphs && device.is_cuda()) {
+  const auto on = torch::TensorOptions().device(device);
+  tokens_ = torch::zeros({S + 1, B}, on.dtype(torch::kInt64));
+  probs_ = torch::zeros({S, B, models::kVocab}, on.dtype(torch::kFloat32));
+  cdf_ = torch::zeros({S, B, models::kVocab + 1}, on.dtype(torch::kInt32));
+}
+
+Stepper::~Stepper() = default;
+
+void Stepper::run_step(int64_t t) {
+  torch::NoGradGuard no_grad;
+  auto probs = probs_[t];  // (B, 256), contiguous
+  probs.copy_(torch::softmax(model_.step(tokens_[t]), -1));
+  auto* cdf = reinterpret_cast<uint32_t*>(cdf_[t].data_ptr<int32_t>());
+  if (cuda_) {
+    const char* error = coder::cuda::quantize_cdf_rows(
+        probs.data_ptr<float>(), B_, static_cast<int>(models::kVocab), cdf,
+        c10::cuda::getCurrentCUDAStream().stream());
+    TORCH_CHECK(error == nullptr, "quantisation kernel failed: ", error ? error : "");
+  } else {
+    const float* p = probs.data_ptr<float>();
+    for (int64_t s = 0; s < B_; ++s)
+      coder::quantize_cdf(p + s * models::kVocab, static_cast<int>(models::kVocab),
+                          cdf + s * (models::kVocab + 1));
+  }
+}
+
+void Stepper::capture() {
+  // The model's begin_segment for this segment has run; capturing records the
+  // S steps without executing them, and they are then replayed in order.
+  // Graphs share one memory pool, which is safe because they are always
+  // replayed in the order they were captured.
+  captured_ = std::make_unique<Graphs>();
+  for (int64_t t = 0; t < S_; ++t) {
+    auto graph = std::make_unique<at::cuda::CUDAGraph>();
+    if (t == 0)
+      graph->capture_begin();
+    else
+      graph->capture_begin(captured_->steps[0]->pool());
+    run_step(t);
+    graph->capture_end();
+    captured_->steps.push_back(std::move(graph));
+  }
+}
+
+void Stepper::begin(const torch::Tensor& ctx_inputs, int64_t steps, uint64_t segment) {
+  TORCH_CHECK(steps >= 1 && steps <= S_, "stepper: segment of ", steps, " steps");
+  model_.begin_segment(ctx_inputs, steps);
+  replay_ = false;
+  if (!graphs_ || steps != S_ || segment == 0) return;  // eager (segment 0 is the warm-up)
+  if (!captured_) capture();
+  replay_ = true;
+}
+
+void Stepper::step(int64_t t) {
+  if (replay_)
+    captured_->steps[static_cast<size_t>(t)]->replay();
+  else
+    run_step(t);
+}
+
+}  // namespace nncomp
