@@ -34,6 +34,10 @@ uint64_t parse_count(const std::string& text);
 /// (no enwik8 file given, no such file, bad count).
 InputSpec parse_input(const std::string& spec, const std::string& enwik8_path);
 
+/// The non-empty items of `s` between `sep`s, spaces trimmed ("a, b,,c" →
+/// a, b, c): the comma lists of the command lines.
+std::vector<std::string> split_list(const std::string& s, char sep = ',');
+
 /// One measured run: nncomp with a model kind and profile, or a baseline.
 /// Sizes in bytes, times in wall seconds (process start to exit), RSS in MiB
 /// (peak resident set of the child process).

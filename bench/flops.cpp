@@ -27,6 +27,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench.h"
+#include "models/rwkv_lora.h"
 #include "nncomp/nncomp.h"
 
 namespace {
@@ -40,10 +42,6 @@ struct Work {
 double ns_flops(double rows, double cols, double blocks, double iters) {
   const double m = std::min(rows, cols), n = std::max(rows, cols);
   return blocks * iters * (4 * m * m * n + 2 * m * m * m);
-}
-
-int64_t lora_rank(double c, double d) {  // as models/rwkv.cpp sizes its LoRAs
-  return std::max<int64_t>(32, static_cast<int64_t>(std::round(c * std::sqrt(d) / 32.0)) * 32);
 }
 
 Work work_of(const nncomp::Config& c) {
@@ -68,8 +66,8 @@ Work work_of(const nncomp::Config& c) {
       matrices = L * (4 * d * d + 3 * d * f);
       break;
     case nncomp::ModelKind::kRwkv: {
-      const double lora = static_cast<double>(lora_rank(2.5, d) * 2 + lora_rank(1.7, d) +
-                                              lora_rank(5.0, d));
+      const auto r = nncomp::models::rwkv_lora_ranks(m.d_model);
+      const double lora = static_cast<double>(r.w + r.a + r.v + r.g);
       const double N = d / m.n_head;
       dense = 2 * (4 * d * d + 2 * d * f + 2 * d * lora);
       mixer = 8 * N * d;
@@ -85,18 +83,6 @@ Work work_of(const nncomp::Config& c) {
   w.optim = optim_seg / (B * S);
   w.params = matrices + 2 * V * d;
   return w;
-}
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  size_t at = 0;
-  while (at <= s.size()) {
-    const size_t comma = s.find(',', at);
-    out.push_back(s.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
-    if (comma == std::string::npos) break;
-    at = comma + 1;
-  }
-  return out;
 }
 
 }  // namespace
@@ -138,8 +124,8 @@ int main(int argc, char** argv) {
              "train | optim | total kFLOP/B | FLOP floor s | weight-read floor s |\n");
   fmt::print("|---|---|---|---|---|---|---|---|---|---|---|\n");
   try {
-    for (const auto& kind : split(models))
-      for (const auto& name : split(profiles)) {
+    for (const auto& kind : nncomp::bench::split_list(models))
+      for (const auto& name : nncomp::bench::split_list(profiles)) {
         const nncomp::Config c = nncomp::profile(kind, name);
         const Work w = work_of(c);
         const double total = w.step + w.context + w.train + w.optim;

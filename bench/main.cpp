@@ -57,22 +57,6 @@ std::vector<Baseline> all_baselines(const std::string& zstd_tool) {
   };
 }
 
-/// The non-empty items of `s` between `sep`s, spaces trimmed.
-std::vector<std::string> split_list(const std::string& s, char sep = ',') {
-  std::vector<std::string> out;
-  size_t from = 0;
-  while (from <= s.size()) {
-    size_t to = s.find(sep, from);
-    if (to == std::string::npos) to = s.size();
-    std::string item = s.substr(from, to - from);
-    item.erase(0, item.find_first_not_of(' '));
-    item.erase(item.find_last_not_of(' ') + 1);
-    if (!item.empty()) out.push_back(item);
-    from = to + 1;
-  }
-  return out;
-}
-
 bool on_path(const std::string& tool) {
   const char* path = std::getenv("PATH");
   for (const auto& dir : split_list(path ? path : "", ':'))

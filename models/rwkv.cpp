@@ -23,11 +23,6 @@ torch::Tensor layer_norm(const torch::Tensor& x, const torch::Tensor& w, const t
   return torch::layer_norm(x, {x.size(-1)}, w, b, kLayerNormEps);
 }
 
-// LoRA rank of the reference: max(32, round(c·√d / 32)·32).
-int64_t lora_rank(double c, int64_t d) {
-  const double units = std::round(c * std::sqrt(static_cast<double>(d)) / 32.0);
-  return std::max<int64_t>(32, static_cast<int64_t>(units) * 32);
-}
 
 // base^e for base ≥ 0, e > 0 (0^e = 0), bit-reproducible (detmath).
 double pow0(double base, double e) { return base <= 0.0 ? 0.0 : detmath::pow(base, e); }
@@ -94,8 +89,8 @@ RwkvImpl::RwkvImpl(const ModelConfig& config, int64_t /*max_len*/, uint64_t seed
     return torch::full(shape, value, torch::kFloat32);
   };
   const double inv_sqrt_d = 1.0 / std::sqrt(static_cast<double>(d));
-  const int64_t r_w = lora_rank(2.5, d), r_a = lora_rank(2.5, d), r_v = lora_rank(1.7, d),
-                r_g = lora_rank(5.0, d);
+  const RwkvLoraRanks ranks = rwkv_lora_ranks(d);
+  const int64_t r_w = ranks.w, r_a = ranks.a, r_v = ranks.v, r_g = ranks.g;
   // orthogonal init of a LoRA second factor (rank, d): gain 0.1 (× √(rank/d) when tall).
   auto lora2 = [&](int64_t rank) {
     const double gain = rank > d ? std::sqrt(static_cast<double>(rank) / d) : 1.0;

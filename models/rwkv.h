@@ -26,6 +26,7 @@
 #pragma once
 
 #include "models/model.h"
+#include "models/rwkv_lora.h"
 
 namespace nncomp::models {
 

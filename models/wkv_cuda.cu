@@ -34,6 +34,19 @@ __device__ __forceinline__ void step_row(float (&S)[N], const float* d, const fl
   for (int j = 0; j < N; ++j) S[j] = S[j] * d[j] + k[j] * vi + sa * b[j];
 }
 
+// Thread i's share of loading one step's decay, key, a and b vectors (offset
+// o) into shared memory; returns its own value v_i. Both the forward and the
+// backward's recomputation load through this; the caller synchronises.
+__device__ __forceinline__ float load_step(long long o, int i, const float* d, const float* k,
+                                           const float* a, const float* b, const float* v,
+                                           float* sd, float* sk, float* sa, float* sb) {
+  sd[i] = d[o + i];
+  sk[i] = k[o + i];
+  sa[i] = a[o + i];
+  sb[i] = b[o + i];
+  return v[o + i];
+}
+
 template <int N>
 __global__ void __launch_bounds__(N) wkv_forward_kernel(
     int T, int H, int K, const float* __restrict__ r, const float* __restrict__ d,
@@ -59,11 +72,7 @@ __global__ void __launch_bounds__(N) wkv_forward_kernel(
     const long long o = at(bb, t, h, T, H, N);
     __syncthreads();  // the previous step is done reading the shared vectors
     sr[i] = r[o + i];
-    sd[i] = d[o + i];
-    sk[i] = k[o + i];
-    sa_[i] = a[o + i];
-    sb[i] = b[o + i];
-    const float vi = v[o + i];
+    const float vi = load_step(o, i, d, k, a, b, v, sd, sk, sa_, sb);
     __syncthreads();
     step_row<N>(S, sd, sk, sa_, sb, vi);
     float yi = 0.0f;
@@ -125,11 +134,7 @@ __global__ void __launch_bounds__(N) wkv_backward_kernel(
     for (int s = 0; s < len; ++s) {
       const long long o = at(bb, t0 + s, h, T, H, N);
       __syncthreads();
-      vd[i] = d[o + i];
-      vk[i] = k[o + i];
-      va[i] = a[o + i];
-      vb[i] = b[o + i];
-      const float vi = v[o + i];
+      const float vi = load_step(o, i, d, k, a, b, v, vd, vk, va, vb);
       __syncthreads();
       step_row<N>(S, vd, vk, va, vb, vi);
       float* out = st + (s + 1) * NN + static_cast<long long>(i) * N;

@@ -51,7 +51,7 @@ void fill_engine_stats(const EngineResult& r, const std::string& device, Stats* 
   stats->code_seconds = r.code_seconds;
   stats->steps = r.steps;
   stats->train_steps = r.train_steps;
-  stats->peak_gpu_bytes = r.peak_device_bytes;
+  stats->peak_gpu_bytes = r.peak_gpu_bytes;
 }
 
 std::vector<uint8_t> padded_streams(std::span<const uint8_t> input, const StreamLayout& layout,
@@ -90,7 +90,7 @@ std::vector<uint8_t> decode_parsed(const ParsedContainer& parsed, const RunOptio
   job.progress = options.progress;
   job.device = options.device;
   job.cuda_graphs = options.cuda_graphs;
-  job.profile = options.phase_timing;
+  job.phase_timing = options.phase_timing;
   *result = run_engine(job);
 
   tokens.resize(h.original_size);
@@ -135,7 +135,7 @@ std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& conf
   job.progress = options.progress;
   job.device = device;
   job.cuda_graphs = options.cuda_graphs;
-  job.profile = options.phase_timing;
+  job.phase_timing = options.phase_timing;
   const EngineResult r = run_engine(job);
   for (auto& e : encoders) e.finish();
   header.ideal_bits = r.ideal_bits;

@@ -236,7 +236,7 @@ EngineResult run_engine(const EngineJob& job) {
       copied.emplace();
       copied->record();
     }
-    if (job.profile) sync();
+    if (job.phase_timing) sync();
     result.step_seconds += seconds_since(t_step);
 
     // Train on the segment (not after the last one: nothing would use it).
@@ -259,7 +259,7 @@ EngineResult run_engine(const EngineJob& job) {
       optimizer.step(models::lr_scale(cfg.optim, seg, n_segments - 1));
       if (after_train_hook()) after_train_hook()(*model, seg, decoding);
       ++result.train_steps;
-      if (job.profile) sync();
+      if (job.phase_timing) sync();
       result.train_seconds += seconds_since(t_train);
     }
 
@@ -309,7 +309,7 @@ EngineResult run_engine(const EngineJob& job) {
   }
   sync();
   if (cuda)
-    result.peak_device_bytes = static_cast<uint64_t>(
+    result.peak_gpu_bytes = static_cast<uint64_t>(
         c10::cuda::CUDACachingAllocator::getDeviceStats(device.index())
             .reserved_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)]
             .peak);

@@ -55,7 +55,7 @@ struct EngineJob {
   bool cuda_graphs = true;     ///< cuda: replay step mode from CUDA graphs
   /// Synchronise the device at the end of each phase of a segment so that
   /// EngineResult's phase times are device times (slower; same bits).
-  bool profile = false;
+  bool phase_timing = false;
 };
 
 /// Runs the job; returns Σ −log2 p(x) (bits) of the coded bytes under the
@@ -65,13 +65,13 @@ struct EngineResult {
   int64_t n_params = 0;
   /// Wall time by phase, seconds: step mode (predicting, and decoding on the
   /// host while decoding), training (forward, backward, optimizer), and the
-  /// host's range coding of a segment while encoding. Without `profile` on a
+  /// host's range coding of a segment while encoding. Without `phase_timing` on a
   /// GPU, step and training time are mostly launch time and the device's
   /// work shows up where the host next waits for it.
   double step_seconds = 0, train_seconds = 0, code_seconds = 0;
   uint64_t steps = 0;            ///< step-mode calls (segments × steps)
   uint64_t train_steps = 0;      ///< optimizer steps
-  uint64_t peak_device_bytes = 0;  ///< cuda: peak bytes allocated by LibTorch; 0 on the CPU
+  uint64_t peak_gpu_bytes = 0;  ///< cuda: peak bytes allocated by LibTorch; 0 on the CPU
 };
 EngineResult run_engine(const EngineJob& job);
 

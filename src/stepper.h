@@ -44,8 +44,6 @@ class Stepper {
   void begin(const torch::Tensor& ctx_inputs, int64_t steps, uint64_t segment);
   /// Step t of the segment: probs()[t] and cdf()[t] from tokens()[t].
   void step(int64_t t);
-  /// Whether the steps of this segment replay captured graphs.
-  bool replaying() const { return replay_; }
 
  private:
   void run_step(int64_t t);  // the eager computation of step t

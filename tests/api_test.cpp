@@ -479,7 +479,7 @@ TEST(api_Stats, PhasesAndCountsOfACpuRun) {
   EXPECT_EQ(s.train_steps, 15u);
   EXPECT_GT(s.step_seconds, 0.0);
   EXPECT_GT(s.train_seconds, 0.0);
-  EXPECT_GE(s.code_seconds, 0.0);
+  EXPECT_GT(s.code_seconds, 0.0);  // the host codes every segment
   EXPECT_LE(s.step_seconds + s.train_seconds + s.code_seconds, s.seconds);
   EXPECT_EQ(s.peak_gpu_bytes, 0u);
   Stats d;
