@@ -49,6 +49,12 @@ if ! have_torch; then
     python3 -m pip install -q --break-system-packages "torch==$TORCH_VERSION"
 fi
 torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)' 2>/dev/null)
+# The header reader of the format test (tests/read_header.py) checks XXH64 sums.
+if ! python3 -c 'import xxhash' 2>/dev/null; then
+  say "installing xxhash from PyPI"
+  python3 -m pip install -q "xxhash==3.5.0" ||
+    python3 -m pip install -q --break-system-packages "xxhash==3.5.0"
+fi
 
 # 3. The wheel is a CUDA build of LibTorch; its CMake config needs a CUDA
 #    toolkit (nvcc), even for CPU-only use. No GPU is needed.

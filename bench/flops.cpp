@@ -1,18 +1,13 @@
 // flops.cpp — nncomp-flops: the arithmetic a profile needs per coded byte, and
 // the time floor it sets for 10^8 bytes on a GPU of a given peak.
 //
-// Counts multiply-adds of the matrix products as 2 FLOPs each (elementwise
-// work, norms and softmax are left out: they are latency, not arithmetic):
-//   step     one prediction: per layer the dense matrices, plus attention over
-//            the window (gpt, ngpt: 4·d per position attended, on average
-//            ctx_len + seg_len/2 positions) or the wkv recurrence (rwkv:
-//            ≈ 8·N² per head), plus the 256-way head;
-//   context  gpt, ngpt: begin_segment's forward over ctx_len positions per
-//            stream, spread over the seg_len bytes of the segment;
-//   train    forward + backward of the segment ≈ 3 × the step's work;
-//   optim    Muon's Newton–Schulz iterations (4·m²·n + 2·m³ per iteration
-//            for an m×n block, m ≤ n) per optimizer step, spread over the
-//            n_streams·seg_len bytes of a segment.
+// The counts are the kind table's (models/kinds.h, KindWork): multiply-adds
+// of the matrix products as 2 FLOPs each, per coded byte, split into step
+// (per layer the dense matrices, plus attention over the window for gpt and
+// ngpt, 4·d per position attended on average over ctx_len + seg_len/2
+// positions, or the wkv recurrence for rwkv, ≈ 8·N² per head; plus the head),
+// context (rebuilding the step cache), train (≈ 3 × step) and optim (Muon's
+// Newton–Schulz iterations spread over a segment's bytes).
 // The time floor divides the total for 10^8 bytes by the peak rate given
 // (default 67 TFLOP/s: the H100 SXM's float32 rate without tensor cores,
 // which is what IEEE float32 matmuls get). The weight-read floor is one read
@@ -21,74 +16,17 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <cmath>
 #include <iostream>
 #include <string>
-#include <vector>
 
 #include "bench/bench.h"
-#include "models/rwkv_lora.h"
-#include "nncomp/nncomp.h"
-
-namespace {
-
-struct Work {
-  double step = 0, context = 0, train = 0, optim = 0;  // FLOPs per coded byte
-  double params = 0;                                   // weights in the matrices and tables
-};
-
-// Newton–Schulz FLOPs of `blocks` blocks of rows×cols, `iters` iterations.
-double ns_flops(double rows, double cols, double blocks, double iters) {
-  const double m = std::min(rows, cols), n = std::max(rows, cols);
-  return blocks * iters * (4 * m * m * n + 2 * m * m * m);
-}
-
-Work work_of(const nncomp::Config& c) {
-  const auto& m = c.model;
-  const auto& e = c.engine;
-  const double d = m.d_model, L = m.n_layer, f = m.ffn_mult * d, V = 256;
-  const double S = e.seg_len, C = e.ctx_len, B = e.n_streams, ns = c.optim.ns_steps;
-  const double head = 2 * V * d;
-  double dense = 0, mixer = 0, optim_seg = 0, matrices = 0;
-  switch (m.kind) {
-    case nncomp::ModelKind::kGpt:
-      dense = 2 * (4 * d * d + 2 * d * f);
-      mixer = 4 * d * (C + S / 2);
-      optim_seg = L * (ns_flops(d, d, 3, ns) + ns_flops(d, d, 1, ns) + 2 * ns_flops(f, d, 1, ns));
-      matrices = L * (4 * d * d + 2 * d * f);
-      break;
-    case nncomp::ModelKind::kNgpt:
-      dense = 2 * (4 * d * d + 3 * d * f);
-      mixer = 4 * d * (C + S / 2);
-      optim_seg = L * (ns_flops(d, d, 3, ns) + ns_flops(d, d, 1, ns) + ns_flops(f, d, 2, ns) +
-                       ns_flops(d, f, 1, ns));
-      matrices = L * (4 * d * d + 3 * d * f);
-      break;
-    case nncomp::ModelKind::kRwkv: {
-      const auto r = nncomp::models::rwkv_lora_ranks(m.d_model);
-      const double lora = static_cast<double>(r.w + r.a + r.v + r.g);
-      const double N = d / m.n_head;
-      dense = 2 * (4 * d * d + 2 * d * f + 2 * d * lora);
-      mixer = 8 * N * d;
-      optim_seg = L * (ns_flops(d, d, 3, ns) + ns_flops(d, d, 1, ns) + 2 * ns_flops(f, d, 1, ns));
-      matrices = L * (4 * d * d + 2 * d * f + 2 * d * lora);
-      break;
-    }
-  }
-  Work w;
-  w.step = L * (dense + mixer) + head;
-  w.context = C > 0 ? C / S * L * (dense + 4 * d * C / 2) : 0;
-  w.train = 3 * w.step;
-  w.optim = optim_seg / (B * S);
-  w.params = matrices + 2 * V * d;
-  return w;
-}
-
-}  // namespace
+#include "models/kinds.h"
 
 int main(int argc, char** argv) {
   namespace po = boost::program_options;
+  std::string all_kinds;
+  for (const auto& k : nncomp::models::kind_table())
+    all_kinds.append(all_kinds.empty() ? "" : ",").append(k.name);
   std::string models, profiles;
   double peak_tflops = 0, bandwidth_tbs = 0, bytes = 0;
   po::options_description opts(
@@ -96,7 +34,7 @@ int main(int argc, char** argv) {
       "--bytes bytes.\nOptions");
   opts.add_options()
       ("help,h", "show this help")
-      ("models,m", po::value(&models)->default_value("gpt,ngpt,rwkv"), "model kinds, comma-separated")
+      ("models,m", po::value(&models)->default_value(all_kinds), "model kinds, comma-separated")
       ("profiles,p", po::value(&profiles)->default_value("fast,default"), "profiles, comma-separated")
       ("peak-tflops", po::value(&peak_tflops)->default_value(67), "arithmetic peak, TFLOP/s")
       ("bandwidth-tbs", po::value(&bandwidth_tbs)->default_value(3.35), "memory bandwidth, TB/s")
@@ -123,11 +61,22 @@ int main(int argc, char** argv) {
   fmt::print("| kind/profile | n_layer×d_model | n_streams·seg_len·ctx_len | weights | step | context | "
              "train | optim | total kFLOP/B | FLOP floor s | weight-read floor s |\n");
   fmt::print("|---|---|---|---|---|---|---|---|---|---|---|\n");
-  try {
-    for (const auto& kind : nncomp::bench::split_list(models))
-      for (const auto& name : nncomp::bench::split_list(profiles)) {
-        const nncomp::Config c = nncomp::profile(kind, name);
-        const Work w = work_of(c);
+  for (const auto& kind : nncomp::bench::split_list(models)) {
+    const nncomp::models::KindSpec* spec = nncomp::models::find_kind(kind);
+    if (!spec) {
+      std::cerr << "nncomp-flops: unknown model kind '" << kind << "' (known: "
+                << nncomp::models::kind_names() << ")\n";
+      return 2;
+    }
+    for (const auto& name : nncomp::bench::split_list(profiles)) {
+      const auto& table = spec->profiles();
+      const auto it = table.find(name);
+      if (it == table.end()) {
+        std::cerr << "nncomp-flops: model " << kind << " has no profile '" << name << "'\n";
+        return 2;
+      }
+      const nncomp::Config& c = it->second;
+      const nncomp::models::KindWork w = spec->work(c);
         const double total = w.step + w.context + w.train + w.optim;
         const double steps = bytes / c.engine.n_streams;
         fmt::print("| {}/{} | {}×{} | {}·{}·{} | {:.2f} M | {:.0f} k | {:.0f} k | {:.0f} k | {:.0f} k | "
@@ -136,10 +85,7 @@ int main(int argc, char** argv) {
                    c.engine.ctx_len, w.params / 1e6, w.step / 1e3, w.context / 1e3, w.train / 1e3,
                    w.optim / 1e3, total / 1e3, total * bytes / (peak_tflops * 1e12),
                    steps * w.params * 4 / (bandwidth_tbs * 1e12));
-      }
-  } catch (const nncomp::Error& e) {
-    std::cerr << "nncomp-flops: " << e.what() << "\n";
-    return 2;
+    }
   }
   return 0;
 }

@@ -100,8 +100,7 @@ std::string cpu_model_name() {
   return "";
 }
 
-/// Model kinds and their profiles, from `nncomp list` ("gpt: cpu tiny",
-/// "rwkv: -" for a kind this build cannot run).
+/// Model kinds and their profiles, from `nncomp list` ("gpt: cpu tiny").
 std::map<std::string, std::vector<std::string>> nncomp_profiles(const std::string& nncomp) {
   auto res = run_process({nncomp, "list"}, ".", "");
   if (!res.ok()) throw std::runtime_error("`" + nncomp + " list` failed (" + res.describe() + "): " + res.stderr_tail);
@@ -113,8 +112,7 @@ std::map<std::string, std::vector<std::string>> nncomp_profiles(const std::strin
     if (colon == std::string::npos) continue;
     std::istringstream words(line.substr(colon + 1));
     auto& names = out[line.substr(0, colon)];
-    for (std::string w; words >> w;)
-      if (w != "-") names.push_back(w);
+    for (std::string w; words >> w;) names.push_back(w);
   }
   if (out.empty()) throw std::runtime_error("`" + nncomp + " list` named no model kinds");
   return out;
@@ -492,8 +490,7 @@ int run(int argc, char** argv) {
   }
   const auto available = nncomp_profiles(grid.nncomp);
   if (models == "all") {
-    for (const auto& [k, names] : available)
-      if (!names.empty()) grid.kinds.push_back(k);
+    for (const auto& [k, names] : available) grid.kinds.push_back(k);
   } else if (models != "none") {
     grid.kinds = split_list(models);
   }
@@ -502,7 +499,6 @@ int run(int argc, char** argv) {
   for (const auto& k : grid.kinds) {
     const auto it = available.find(k);
     if (it == available.end()) throw UsageError("unknown model kind '" + k + "' (`nncomp list` shows them)");
-    if (it->second.empty()) throw UsageError("model kind '" + k + "' is not available in this build of nncomp");
     for (const auto& p : grid.profiles)
       if (std::find(it->second.begin(), it->second.end(), p) == it->second.end())
         throw UsageError(fmt::format("model kind {} has no profile '{}' (it has: {})", k, p, fmt::join(it->second, ", ")));

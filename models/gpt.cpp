@@ -19,7 +19,7 @@ torch::Tensor rms_norm(const torch::Tensor& x) {
 
 }  // namespace
 
-GptImpl::GptImpl(const ModelConfig& config, int64_t max_len, uint64_t seed)
+Gpt::Gpt(const ModelConfig& config, int64_t max_len, uint64_t seed)
     : config_(config),
       head_dim_(checked_head_dim(config, "gpt")),
       max_len_(max_len),
@@ -48,7 +48,7 @@ GptImpl::GptImpl(const ModelConfig& config, int64_t max_len, uint64_t seed)
 
 // Projects normalised input x (B, [T,] d) to q, k (QK-normed, rotated) and v,
 // each (B, H, [T,] hd). len == 0 means one position (step mode).
-torch::Tensor GptImpl::attention_qkv(const Layer& layer, const torch::Tensor& x, int64_t pos0,
+torch::Tensor Gpt::attention_qkv(const Layer& layer, const torch::Tensor& x, int64_t pos0,
                                      int64_t len, torch::Tensor* q, torch::Tensor* k,
                                      torch::Tensor* v) const {
   const int64_t B = x.size(0), H = config_.n_head, hd = head_dim_;
@@ -67,13 +67,13 @@ torch::Tensor GptImpl::attention_qkv(const Layer& layer, const torch::Tensor& x,
   return qkv;
 }
 
-torch::Tensor GptImpl::head(const torch::Tensor& x) const {
+torch::Tensor Gpt::head(const torch::Tensor& x) const {
   auto logits = torch::linear(rms_norm(x), lm_head_);
   if (config_.logit_cap > 0) logits = torch::tanh(logits / config_.logit_cap) * config_.logit_cap;
   return logits;
 }
 
-torch::Tensor GptImpl::run_window(const torch::Tensor& inputs, int64_t ctx, bool keep_kv) {
+torch::Tensor Gpt::run_window(const torch::Tensor& inputs, int64_t ctx, bool keep_kv) {
   const int64_t T = inputs.size(1);
   TORCH_CHECK(ctx + T <= max_len_, "gpt: window of ", ctx + T, " > max_len ", max_len_);
   const double scale = kQkGain * kQkGain / std::sqrt(static_cast<double>(head_dim_));
@@ -94,14 +94,14 @@ torch::Tensor GptImpl::run_window(const torch::Tensor& inputs, int64_t ctx, bool
   return head(x);  // (B, T, 256)
 }
 
-torch::Tensor GptImpl::forward(const torch::Tensor& inputs) { return run_window(inputs, 0, false); }
+torch::Tensor Gpt::forward(const torch::Tensor& inputs) { return run_window(inputs, 0, false); }
 
-torch::Tensor GptImpl::train_forward(const torch::Tensor& inputs) {
+torch::Tensor Gpt::train_forward(const torch::Tensor& inputs) {
   cache_.check_segment("gpt", inputs.size(1));
   return run_window(inputs, cache_.ctx, false);
 }
 
-void GptImpl::begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps) {
+void Gpt::begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps) {
   c10::InferenceMode guard;
   const int64_t C = ctx_inputs.size(1);
   cache_.begin("gpt", static_cast<int64_t>(layers_.size()), ctx_inputs.size(0), config_.n_head,
@@ -109,7 +109,7 @@ void GptImpl::begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps) 
   if (C > 0) run_window(ctx_inputs, 0, true);
 }
 
-torch::Tensor GptImpl::step(const torch::Tensor& tokens) {
+torch::Tensor Gpt::step(const torch::Tensor& tokens) {
   c10::InferenceMode guard;
   const int64_t pos = cache_.next_step("gpt");
   const double scale = kQkGain * kQkGain / std::sqrt(static_cast<double>(head_dim_));
@@ -127,7 +127,7 @@ torch::Tensor GptImpl::step(const torch::Tensor& tokens) {
   return head(x);  // (B, 256)
 }
 
-ParamGroups GptImpl::param_groups() {
+ParamGroups Gpt::param_groups() {
   ParamGroups groups;
   for (const Layer& layer : layers_) {
     groups.muon.insert(groups.muon.end(), {layer.w_qkv, layer.w_proj, layer.w_fc, layer.w_mlp_out});
@@ -137,7 +137,7 @@ ParamGroups GptImpl::param_groups() {
   return groups;
 }
 
-void GptImpl::place(const torch::Device& device) {
+void Gpt::place(const torch::Device& device) {
   to(device);
   rope_.to(device);
 }

@@ -14,10 +14,10 @@
 
 namespace nncomp::models {
 
-class GptImpl : public Model {
+class Gpt : public Model {
  public:
   /// `max_len`: the longest window (ctx_len + seg_len) the model will see.
-  GptImpl(const ModelConfig& config, int64_t max_len, uint64_t seed);
+  Gpt(const ModelConfig& config, int64_t max_len, uint64_t seed);
 
   void begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps) override;
   torch::Tensor step(const torch::Tensor& tokens) override;

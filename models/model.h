@@ -1,11 +1,21 @@
 // model.h — the narrow interface between the engine and a byte-level model.
 //
 // The engine drives a model in two modes that both directions of coding run
-// identically (DESIGN.md §1):
+// identically (docs/FORMAT.md, "The computation the decoder replays"):
 //   step mode   begin_segment(context) then step(tokens) once per coded byte;
-//   train mode  forward(window) over context + segment, loss and backward in
-//               the engine, then the optimizer (models/optim.h).
+//   train mode  train_forward(segment) attending to the cached context, loss
+//               and backward in the engine, then the optimizer (models/optim.h).
+// forward() is a reference for the tests (the whole window from scratch).
 // Models know nothing of files, coders or streams beyond the batch dimension.
+//
+// Stable addresses: on a GPU the engine captures step() in CUDA graphs and
+// replays them, so every tensor that outlives a step() call and that step()
+// reads or writes (the parameters, the step cache or carried state, any
+// constant table) must keep its address: it is allocated at construction or
+// by begin_segment and updated in place (the optimizer updates parameters in
+// place too); begin_segment re-allocates only when the batch size changes.
+// Temporaries that step() creates, including the logits it returns, are
+// replayed from the graph's own memory pool and need no care.
 #pragma once
 
 #include <torch/torch.h>
@@ -55,8 +65,9 @@ class Model : public torch::nn::Module {
   /// Throws c10::Error if called more than max_steps times after begin_segment.
   virtual torch::Tensor step(const torch::Tensor& tokens) = 0;
 
-  /// Training forward: `inputs` int64 [B, T] → logits float32 [B, T, 256],
-  /// causal, positions 0..T-1 as in step mode (context first).
+  /// Reference for tests: `inputs` int64 [B, T] → logits float32 [B, T, 256],
+  /// causal, positions 0..T-1 from scratch (no cache, no carried state); step
+  /// mode and train_forward must agree with it. The engine does not call it.
   virtual torch::Tensor forward(const torch::Tensor& inputs) = 0;
 
   /// Training forward over the segment just stepped through: `inputs` int64
@@ -82,15 +93,8 @@ class Model : public torch::nn::Module {
 
 /// Build a model of `config.kind`, initialised deterministically from `seed`
 /// (the same bits on every machine) and placed on `device`. Throws
-/// nncomp::Error(kUnsupported) for a kind this build does not have, kUsage for
-/// an invalid shape.
+/// nncomp::Error(kCorrupt) for an unknown kind, kUsage for an invalid shape.
 std::shared_ptr<Model> make_model(const ModelConfig& config, int64_t max_len, uint64_t seed,
                                   const torch::Device& device = torch::kCPU);
-
-/// Name of a model kind ("gpt", ...) and the reverse lookup (kUsage if unknown).
-std::string model_name(ModelKind kind);
-ModelKind model_kind(const std::string& name);
-/// All names in table order, available or not.
-std::vector<std::string> model_names();
 
 }  // namespace nncomp::models

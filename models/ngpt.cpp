@@ -22,7 +22,7 @@ constexpr double kSzInit = 10.0;     // s_z; stored 1/√d
 
 }  // namespace
 
-NgptImpl::NgptImpl(const ModelConfig& config, int64_t max_len, uint64_t seed)
+Ngpt::Ngpt(const ModelConfig& config, int64_t max_len, uint64_t seed)
     : config_(config),
       head_dim_(checked_head_dim(config, "ngpt")),
       max_len_(max_len),
@@ -59,7 +59,7 @@ NgptImpl::NgptImpl(const ModelConfig& config, int64_t max_len, uint64_t seed)
 }
 
 // h (B, [T,] d) → q, k (normed, scaled by s_qk, rotated) and v, each (B, H, [T,] hd).
-void NgptImpl::attention_qkv(const Layer& layer, const torch::Tensor& h, int64_t pos0,
+void Ngpt::attention_qkv(const Layer& layer, const torch::Tensor& h, int64_t pos0,
                              int64_t len, torch::Tensor* q, torch::Tensor* k,
                              torch::Tensor* v) const {
   const int64_t B = h.size(0), H = config_.n_head, hd = head_dim_;
@@ -80,25 +80,26 @@ void NgptImpl::attention_qkv(const Layer& layer, const torch::Tensor& h, int64_t
   }
 }
 
-// h ← Norm(h + α ⊙ (Norm(branch) − h)), α = |stored|·(0.05·√d).
-torch::Tensor NgptImpl::residual(const torch::Tensor& h, const torch::Tensor& branch,
-                                 const torch::Tensor& alpha) const {
-  auto lr = torch::abs(alpha * (kAlphaInit * sqrt_d_));
-  return unit_norm(h + lr * (unit_norm(branch, -1) - h), -1);
+// h ← Norm(h + α ⊙ (Norm(branch) − h)), α = |stored|·(kAlphaInit·√d): the
+// eigen learning rate, the step from h towards the branch's output.
+torch::Tensor Ngpt::residual(const torch::Tensor& h, const torch::Tensor& branch,
+                             const torch::Tensor& alpha) const {
+  auto eigen_rate = torch::abs(alpha * (kAlphaInit * sqrt_d_));
+  return unit_norm(h + eigen_rate * (unit_norm(branch, -1) - h), -1);
 }
 
 // SwiGLU: W_mo (u ⊙ SiLU(v)) with (u, v) = (W_uv h) ⊙ s_uv·√d.
-torch::Tensor NgptImpl::mlp(const Layer& layer, const torch::Tensor& h) const {
+torch::Tensor Ngpt::mlp(const Layer& layer, const torch::Tensor& h) const {
   auto uv = torch::linear(h, layer.w_uv) * (layer.s_uv * (kSuvInit * sqrt_d_));
   auto parts = uv.chunk(2, -1);
   return torch::linear(parts[0] * torch::silu(parts[1]), layer.w_mlp_out);
 }
 
-torch::Tensor NgptImpl::head(const torch::Tensor& h) const {
+torch::Tensor Ngpt::head(const torch::Tensor& h) const {
   return torch::linear(h, lm_head_) * (s_z_ * (kSzInit * sqrt_d_));
 }
 
-torch::Tensor NgptImpl::run_window(const torch::Tensor& inputs, int64_t ctx, bool keep_kv) {
+torch::Tensor Ngpt::run_window(const torch::Tensor& inputs, int64_t ctx, bool keep_kv) {
   const int64_t T = inputs.size(1);
   TORCH_CHECK(ctx + T <= max_len_, "ngpt: window of ", ctx + T, " > max_len ", max_len_);
   const double scale = std::sqrt(static_cast<double>(head_dim_));
@@ -118,14 +119,14 @@ torch::Tensor NgptImpl::run_window(const torch::Tensor& inputs, int64_t ctx, boo
   return head(h);  // (B, T, 256)
 }
 
-torch::Tensor NgptImpl::forward(const torch::Tensor& inputs) { return run_window(inputs, 0, false); }
+torch::Tensor Ngpt::forward(const torch::Tensor& inputs) { return run_window(inputs, 0, false); }
 
-torch::Tensor NgptImpl::train_forward(const torch::Tensor& inputs) {
+torch::Tensor Ngpt::train_forward(const torch::Tensor& inputs) {
   cache_.check_segment("ngpt", inputs.size(1));
   return run_window(inputs, cache_.ctx, false);
 }
 
-void NgptImpl::begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps) {
+void Ngpt::begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps) {
   c10::InferenceMode guard;
   const int64_t C = ctx_inputs.size(1);
   cache_.begin("ngpt", static_cast<int64_t>(layers_.size()), ctx_inputs.size(0), config_.n_head,
@@ -133,7 +134,7 @@ void NgptImpl::begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps)
   if (C > 0) run_window(ctx_inputs, 0, true);
 }
 
-torch::Tensor NgptImpl::step(const torch::Tensor& tokens) {
+torch::Tensor Ngpt::step(const torch::Tensor& tokens) {
   c10::InferenceMode guard;
   const int64_t pos = cache_.next_step("ngpt");
   const double scale = std::sqrt(static_cast<double>(head_dim_));
@@ -150,7 +151,7 @@ torch::Tensor NgptImpl::step(const torch::Tensor& tokens) {
   return head(h);  // (B, 256)
 }
 
-ParamGroups NgptImpl::param_groups() {
+ParamGroups Ngpt::param_groups() {
   ParamGroups g;
   g.adam = {wte_, lm_head_, s_z_};
   g.unit_norm = {wte_, lm_head_};
@@ -165,7 +166,7 @@ ParamGroups NgptImpl::param_groups() {
   return g;
 }
 
-void NgptImpl::place(const torch::Device& device) {
+void Ngpt::place(const torch::Device& device) {
   to(device);
   rope_.to(device);
 }

@@ -27,11 +27,11 @@
 
 namespace nncomp::models {
 
-class NgptImpl : public Model {
+class Ngpt : public Model {
  public:
   /// `max_len`: the longest window (ctx_len + seg_len) the model will see.
   /// Throws nncomp::Error(kUsage) unless d_model is a multiple of 2·n_head.
-  NgptImpl(const ModelConfig& config, int64_t max_len, uint64_t seed);
+  Ngpt(const ModelConfig& config, int64_t max_len, uint64_t seed);
 
   void begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps) override;
   torch::Tensor step(const torch::Tensor& tokens) override;

@@ -70,12 +70,12 @@ torch::Tensor channels(int64_t n, F f) {
 
 }  // namespace
 
-RwkvImpl::RwkvImpl(const ModelConfig& config, int64_t /*max_len*/, uint64_t seed)
+Rwkv::Rwkv(const ModelConfig& config, int64_t /*max_len*/, uint64_t seed)
     : config_(config), head_dim_(config.d_model / std::max<uint32_t>(config.n_head, 1)) {
   const int64_t d = config.d_model, H = config.n_head, N = head_dim_, f = config.ffn_mult * d;
   const int64_t L = config.n_layer;
   if (d % H != 0 || !cuda::wkv_supports(N))
-    throw Error(ErrorKind::kUsage, "rwkv: head_dim = d_model / n_head must be 16, 32, 64 or 128 (d_model " +
+    throw Error(ErrorKind::kUsage, "rwkv: head_dim = d_model / n_head must be " + rwkv_head_dims_text() + " (d_model " +
                                        std::to_string(d) + ", n_head " + std::to_string(H) + ")");
 
   InitRng rng(seed);
@@ -100,9 +100,10 @@ RwkvImpl::RwkvImpl(const ModelConfig& config, int64_t /*max_len*/, uint64_t seed
   wte_ = reg("wte", uniform({kVocab, d}, 1e-4));  // small, as the reference; ln0 follows
   for (int64_t l = 0; l < L; ++l) {
     const std::string p = std::string("h").append(std::to_string(l)).append("_");
-    const double r01 = L > 1 ? static_cast<double>(l) / (L - 1) : 0.0;  // 0 → 1 over layers
-    const double r10 = 1.0 - static_cast<double>(l) / L;                 // 1 → ~0
-    auto ddd = [d](int64_t i) { return static_cast<double>(i) / d; };
+    // The reference's layer ratios: 0 → 1 and 1 → almost 0 over the layers.
+    const double ratio_0_to_1 = L > 1 ? static_cast<double>(l) / (L - 1) : 0.0;
+    const double ratio_1_to_0 = 1.0 - static_cast<double>(l) / L;
+    auto channel_ramp = [d](int64_t i) { return static_cast<double>(i) / d; };  // 0 → ~1
     auto linear = [d](int64_t i) { return static_cast<double>(i) / (d - 1) - 0.5; };
     auto zigzag = [N](int64_t i) {
       const double half = (N - 1) / 2.0, z = (static_cast<double>(i % N) - half) / half;
@@ -118,7 +119,7 @@ RwkvImpl::RwkvImpl(const ModelConfig& config, int64_t /*max_len*/, uint64_t seed
     const double mix_power[kMixRows] = {0.2, 0.7, 0.7, 0.9, 0.9, 0.2};  // r, k, v, w, a, g
     std::vector<torch::Tensor> mixes;
     for (double e : mix_power)
-      mixes.push_back(channels(d, [&](int64_t i) { return 1.0 - pow0(ddd(i), e * r10); }));
+      mixes.push_back(channels(d, [&](int64_t i) { return 1.0 - pow0(channel_ramp(i), e * ratio_1_to_0); }));
     layer.mix = reg(p + "mix", torch::stack(mixes));
     auto w_rkv = torch::empty({3 * d, d}, torch::kFloat32);
     w_rkv.narrow(0, 0, d).copy_(uniform({d, d}, 0.5 * inv_sqrt_d));
@@ -126,9 +127,10 @@ RwkvImpl::RwkvImpl(const ModelConfig& config, int64_t /*max_len*/, uint64_t seed
     w_rkv.narrow(0, 2 * d, d).copy_(uniform({d, d}, 0.5 * inv_sqrt_d));
     layer.w_rkv = reg(p + "rkv", w_rkv);
     layer.w0 = reg(p + "w0", channels(d, [&](int64_t i) {
-                     const double www = -6.0 + 6.0 * pow0(static_cast<double>(i) / (d - 1),
-                                                          1.0 + pow0(r01, 0.3));
-                     return www + 0.5 + 2.5 * zigzag(i);
+                     const double decay_curve =
+                         -6.0 + 6.0 * pow0(static_cast<double>(i) / (d - 1),
+                                           1.0 + pow0(ratio_0_to_1, 0.3));
+                     return decay_curve + 0.5 + 2.5 * zigzag(i);
                    }));
     layer.w1 = reg(p + "w1", full({d, r_w}, 0.0));
     layer.w2 = reg(p + "w2", lora2(r_w));
@@ -153,7 +155,8 @@ RwkvImpl::RwkvImpl(const ModelConfig& config, int64_t /*max_len*/, uint64_t seed
     layer.ln2_w = reg(p + "ln2_w", full({d}, 1.0));
     layer.ln2_b = reg(p + "ln2_b", full({d}, 0.0));
     layer.mix_k = reg(p + "mix_k", channels(d, [&](int64_t i) {
-                        return 1.0 - pow0(ddd(i), r10 * r10 * r10 * r10);
+                        return 1.0 - pow0(channel_ramp(i), ratio_1_to_0 * ratio_1_to_0 *
+                                                               ratio_1_to_0 * ratio_1_to_0);
                       }));
     layer.w_key = reg(p + "key", orthogonal(f, d, std::sqrt(static_cast<double>(f) / d), rng));
     layer.w_val = reg(p + "val", full({d, f}, 0.0));
@@ -164,7 +167,7 @@ RwkvImpl::RwkvImpl(const ModelConfig& config, int64_t /*max_len*/, uint64_t seed
   lm_head_ = reg("lm_head", full({kVocab, d}, 0.0));
 }
 
-RwkvImpl::State RwkvImpl::zero_state(int64_t B) const {
+Rwkv::State Rwkv::zero_state(int64_t B) const {
   const int64_t d = config_.d_model, H = config_.n_head, N = head_dim_;
   State s;
   for (size_t l = 0; l < layers_.size(); ++l) {
@@ -185,7 +188,7 @@ static torch::Tensor shifted(const torch::Tensor& x, torch::Tensor& last) {
   return prev;
 }
 
-torch::Tensor RwkvImpl::time_mix(const Layer& L, size_t l, const torch::Tensor& x, State& state,
+torch::Tensor Rwkv::time_mix(const Layer& L, size_t l, const torch::Tensor& x, State& state,
                                  torch::Tensor& v_first) {
   const int64_t B = x.size(0), T = x.size(1), d = config_.d_model, H = config_.n_head,
                 N = head_dim_, BT = B * T;
@@ -221,14 +224,14 @@ torch::Tensor RwkvImpl::time_mix(const Layer& L, size_t l, const torch::Tensor& 
   return torch::linear((y + bonus.view({BT, d})) * g, L.w_o).view({B, T, d});
 }
 
-torch::Tensor RwkvImpl::channel_mix(const Layer& L, size_t l, const torch::Tensor& x,
+torch::Tensor Rwkv::channel_mix(const Layer& L, size_t l, const torch::Tensor& x,
                                     State& state) const {
   auto xk = torch::addcmul(x, shifted(x, state.ffn_x[l]) - x, L.mix_k);
   auto h = torch::relu(torch::linear(xk, L.w_key));
   return torch::linear(h * h, L.w_val);
 }
 
-torch::Tensor RwkvImpl::run(const torch::Tensor& inputs, State& state) {
+torch::Tensor Rwkv::run(const torch::Tensor& inputs, State& state) {
   TORCH_CHECK(inputs.dim() == 2 && inputs.size(1) > 0, "rwkv: inputs must be [B, T] with T > 0");
   auto x = torch::embedding(wte_, inputs);  // (B, T, d)
   x = layer_norm(x, layers_[0].ln0_w, layers_[0].ln0_b);
@@ -243,18 +246,18 @@ torch::Tensor RwkvImpl::run(const torch::Tensor& inputs, State& state) {
   return logits;  // (B, T, 256)
 }
 
-torch::Tensor RwkvImpl::forward(const torch::Tensor& inputs) {
+torch::Tensor Rwkv::forward(const torch::Tensor& inputs) {
   State state = zero_state(inputs.size(0));
   return run(inputs, state);
 }
 
-void RwkvImpl::reset_state() {
+void Rwkv::reset_state() {
   carried_ = seg_start_ = State{};
   batch_ = 0;
   max_steps_ = -1;
 }
 
-void RwkvImpl::begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps) {
+void Rwkv::begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps) {
   TORCH_CHECK(ctx_inputs.dim() == 2 && ctx_inputs.size(1) == 0,
               "rwkv: takes no context window (ctx_len must be 0; the carried state is the "
               "context), got ",
@@ -280,7 +283,7 @@ void RwkvImpl::begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps)
   max_steps_ = max_steps;
 }
 
-torch::Tensor RwkvImpl::step(const torch::Tensor& tokens) {
+torch::Tensor Rwkv::step(const torch::Tensor& tokens) {
   TORCH_CHECK(max_steps_ >= 0 && steps_ < max_steps_, "rwkv: step ", steps_ + 1, " > max_steps ",
               max_steps_, " since begin_segment");
   TORCH_CHECK(tokens.dim() == 1 && tokens.size(0) == batch_, "rwkv: tokens must be [", batch_, "]");
@@ -301,7 +304,7 @@ torch::Tensor RwkvImpl::step(const torch::Tensor& tokens) {
   return logits;
 }
 
-torch::Tensor RwkvImpl::train_forward(const torch::Tensor& inputs) {
+torch::Tensor Rwkv::train_forward(const torch::Tensor& inputs) {
   TORCH_CHECK(max_steps_ >= 0 && inputs.dim() == 2 && inputs.size(0) == batch_ &&
                   inputs.size(1) <= max_steps_,
               "rwkv: train_forward takes [", batch_, ", ≤ ", max_steps_,
@@ -310,7 +313,7 @@ torch::Tensor RwkvImpl::train_forward(const torch::Tensor& inputs) {
   return run(inputs, state);
 }
 
-ParamGroups RwkvImpl::param_groups() {
+ParamGroups Rwkv::param_groups() {
   ParamGroups groups;
   for (const Layer& layer : layers_) {
     groups.muon.insert(groups.muon.end(), {layer.w_rkv, layer.w_o, layer.w_key, layer.w_val});

@@ -26,16 +26,16 @@
 #pragma once
 
 #include "models/model.h"
-#include "models/rwkv_lora.h"
+#include "models/rwkv_shape.h"
 
 namespace nncomp::models {
 
-class RwkvImpl : public Model {
+class Rwkv : public Model {
  public:
   /// `max_len` is not used (no position tables); kept for the common factory.
   /// Throws nncomp::Error(kUsage) unless head_dim = d_model / n_head is one of
-  /// 16, 32, 64, 128 (the wkv kernels' head sizes).
-  RwkvImpl(const ModelConfig& config, int64_t max_len, uint64_t seed);
+  /// kRwkvHeadDims (the wkv kernels' head sizes).
+  Rwkv(const ModelConfig& config, int64_t max_len, uint64_t seed);
 
   /// `ctx_inputs` must have 0 columns (c10::Error otherwise): the carried
   /// state is the context. Keeps a detached copy of the state for training.

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "models/rwkv_shape.h"
 #include "models/wkv_cuda.h"
 
 #include <c10/cuda/CUDAStream.h>
@@ -260,8 +261,8 @@ torch::Tensor wkv(const torch::Tensor& r, const torch::Tensor& d, const torch::T
     TORCH_CHECK(t->device() == r.device(), "wkv: tensors on different devices");
   }
   if (r.is_cuda()) {
-    TORCH_CHECK(cuda::wkv_supports(N), "wkv: no CUDA kernel for head size ", N,
-                " (16, 32, 64 or 128)");
+    TORCH_CHECK(cuda::wkv_supports(N), "wkv: no CUDA kernel for head size ", N, " (",
+                rwkv_head_dims_text(), ")");
   } else {
     TORCH_CHECK(N % 8 == 0, "wkv: head size ", N, " is not a multiple of 8");
   }

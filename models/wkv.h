@@ -42,7 +42,7 @@ torch::Tensor wkv_reference(const torch::Tensor& r, const torch::Tensor& d, cons
 /// The fast path (CPU loops or the CUDA kernel, by the tensors' device): same
 /// contract as wkv_reference, differentiable in r, d, k, v, a, b (not s0)
 /// through a torch::autograd::Function. Requires float32 tensors on one
-/// device and N a multiple of 8 (CUDA: N one of 16, 32, 64, 128); throws
+/// device and N a multiple of 8 (CUDA: N one of kRwkvHeadDims); throws
 /// c10::Error otherwise.
 torch::Tensor wkv(const torch::Tensor& r, const torch::Tensor& d, const torch::Tensor& k,
                   const torch::Tensor& v, const torch::Tensor& a, const torch::Tensor& b,

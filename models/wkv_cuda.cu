@@ -11,6 +11,11 @@
 // the same bits.
 #include <cuda_runtime.h>
 
+#include <algorithm>
+#include <type_traits>
+#include <utility>
+
+#include "models/rwkv_shape.h"
 #include "models/wkv_cuda.h"
 
 namespace nncomp::models::cuda {
@@ -233,9 +238,29 @@ bool grid_fits(int64_t B, int64_t T, int64_t H) {
          T <= (int64_t{1} << 30);
 }
 
+// Calls fn(std::integral_constant<int, N>{}) for the head size N among
+// kRwkvHeadDims that equals n (the kernels are instantiated for exactly that
+// list); returns "unsupported head size" for any other n.
+template <typename Fn, size_t... I>
+const char* dispatch_head_dim(int64_t n, Fn&& fn, std::index_sequence<I...>) {
+  const char* result = "unsupported head size";
+  (void)((n == kRwkvHeadDims[I]
+              ? (result = fn(std::integral_constant<int, static_cast<int>(kRwkvHeadDims[I])>{}),
+                 true)
+              : false) ||
+         ...);
+  return result;
+}
+template <typename Fn>
+const char* dispatch_head_dim(int64_t n, Fn&& fn) {
+  return dispatch_head_dim(n, fn, std::make_index_sequence<kRwkvHeadDims.size()>{});
+}
+
 }  // namespace
 
-bool wkv_supports(int64_t n) { return n == 16 || n == 32 || n == 64 || n == 128; }
+bool wkv_supports(int64_t n) {
+  return std::find(kRwkvHeadDims.begin(), kRwkvHeadDims.end(), n) != kRwkvHeadDims.end();
+}
 
 const char* wkv_forward(int64_t B, int64_t T, int64_t H, int64_t N, int64_t K, const float* r,
                         const float* d, const float* k, const float* v, const float* a,
@@ -243,13 +268,10 @@ const char* wkv_forward(int64_t B, int64_t T, int64_t H, int64_t N, int64_t K, c
                         void* stream) {
   if (B == 0 || H == 0) return nullptr;
   if (!grid_fits(B, T, H) || K <= 0) return "batch, length or head count out of range";
-  switch (N) {
-    case 16: return forward_n<16>(B, T, H, K, r, d, k, v, a, b, s0, y, chunks, s_end, stream);
-    case 32: return forward_n<32>(B, T, H, K, r, d, k, v, a, b, s0, y, chunks, s_end, stream);
-    case 64: return forward_n<64>(B, T, H, K, r, d, k, v, a, b, s0, y, chunks, s_end, stream);
-    case 128: return forward_n<128>(B, T, H, K, r, d, k, v, a, b, s0, y, chunks, s_end, stream);
-    default: return "unsupported head size";
-  }
+  return dispatch_head_dim(N, [&](auto n) {
+    return forward_n<decltype(n)::value>(B, T, H, K, r, d, k, v, a, b, s0, y, chunks, s_end,
+                                         stream);
+  });
 }
 
 const char* wkv_backward(int64_t B, int64_t T, int64_t H, int64_t N, int64_t K, const float* r,
@@ -259,18 +281,10 @@ const char* wkv_backward(int64_t B, int64_t T, int64_t H, int64_t N, int64_t K, 
                          void* stream) {
   if (B == 0 || H == 0 || T == 0) return nullptr;
   if (!grid_fits(B, T, H) || K <= 0) return "batch, length or head count out of range";
-#define NNCOMP_WKV_BACKWARD(n)                                                                   \
-  case n:                                                                                        \
-    return backward_n<n>(B, T, H, K, r, d, k, v, a, b, chunks, dy, dr, dd, dk, dv, da, db,      \
-                         scratch, stream)
-  switch (N) {
-    NNCOMP_WKV_BACKWARD(16);
-    NNCOMP_WKV_BACKWARD(32);
-    NNCOMP_WKV_BACKWARD(64);
-    NNCOMP_WKV_BACKWARD(128);
-    default: return "unsupported head size";
-  }
-#undef NNCOMP_WKV_BACKWARD
+  return dispatch_head_dim(N, [&](auto n) {
+    return backward_n<decltype(n)::value>(B, T, H, K, r, d, k, v, a, b, chunks, dy, dr, dd, dk, dv,
+                                          da, db, scratch, stream);
+  });
 }
 
 }  // namespace nncomp::models::cuda

@@ -16,7 +16,7 @@
 
 namespace nncomp::models::cuda {
 
-/// Whether the kernels are instantiated for head size N (16, 32, 64, 128).
+/// Whether the kernels are instantiated for head size N (kRwkvHeadDims).
 bool wkv_supports(int64_t n);
 
 /// Forward over T steps from s0: writes y, s_end and, unless null, chunks.

@@ -6,6 +6,8 @@
 #include <cstdio>
 
 #include "nncomp/nncomp.h"
+#include "src/coding.h"
+#include "src/config_rules.h"
 #include "src/container.h"
 #include "src/engine.h"
 #include "src/runtime.h"
@@ -26,8 +28,7 @@ void validate(const Config& c) {
 // not by this machine).
 // On a GPU the same estimate is held against the GPU's memory as well (it
 // counts the host's data buffers too, so it errs on the safe side).
-void check_memory(const Config& c, uint64_t original_size, const char* what,
-                  const std::string& device) {
+void check_memory(const Config& c, uint64_t original_size, const char* what, Device device) {
   const double need = memory_estimate(c, original_size);
   auto refuse_above = [&](uint64_t have, const char* where) {
     if (have == 0 || need <= static_cast<double>(have)) return;
@@ -41,11 +42,11 @@ void check_memory(const Config& c, uint64_t original_size, const char* what,
     throw Error(ErrorKind::kUnsupported, msg);
   };
   refuse_above(physical_memory_bytes(), "this machine");
-  if (device == "cuda") refuse_above(gpu_memory_bytes(), "the GPU");
+  if (device == Device::kCuda) refuse_above(gpu_memory_bytes(), "the GPU");
 }
 
-void fill_engine_stats(const EngineResult& r, const std::string& device, Stats* stats) {
-  stats->device = device;
+void fill_engine_stats(const EngineResult& r, Device device, Stats* stats) {
+  stats->device = device_name(device);
   stats->step_seconds = r.step_seconds;
   stats->train_seconds = r.train_seconds;
   stats->code_seconds = r.code_seconds;
@@ -54,44 +55,41 @@ void fill_engine_stats(const EngineResult& r, const std::string& device, Stats* 
   stats->peak_gpu_bytes = r.peak_gpu_bytes;
 }
 
-std::vector<uint8_t> padded_streams(std::span<const uint8_t> input, const StreamLayout& layout,
-                                    uint32_t n_streams) {
+std::vector<uint8_t> padded_streams(std::span<const uint8_t> input, const StreamLayout& layout) {
   // Streams are contiguous slices in order, so the stream-major buffer is the
   // input followed by zero padding.
-  std::vector<uint8_t> tokens(layout.length * n_streams, 0);
+  std::vector<uint8_t> tokens(layout.stream_len * layout.n_streams(), 0);
   std::copy(input.begin(), input.end(), tokens.begin());
   return tokens;
 }
 
-// Decodes a parsed container on `device` with `threads` (runtime already
-// initialised). With `expected` (the stream-major input), every byte is
-// checked as it is decoded (verification).
-std::vector<uint8_t> decode_parsed(const ParsedContainer& parsed, const RunOptions& options,
-                                   const std::string& divergence_cause,
-                                   const std::vector<uint8_t>* expected, EngineResult* result) {
+// Decodes a parsed container on `device` (runtime already initialised).
+// With `expected` (the stream-major input), every byte is checked as it is
+// decoded (verification).
+std::vector<uint8_t> decode_parsed(const ParsedContainer& parsed, Device device,
+                                   const RunOptions& options, const std::string& divergence_cause,
+                                   const std::vector<uint8_t>* expected, EngineResult* result,
+                                   double* ideal_bits) {
   const Header& h = parsed.header;
-  const uint32_t B = h.config.engine.n_streams;
-  StreamLayout layout(h.original_size, B);
-  std::vector<uint8_t> tokens(layout.length * B, 0);
-  std::vector<coder::RangeDecoder> decoders;
-  decoders.reserve(B);
-  for (const auto& s : parsed.streams) decoders.emplace_back(s.data(), s.size());
+  StreamLayout layout(h.original_size, h.config.engine.n_streams);
+  std::vector<uint8_t> tokens(layout.stream_len * layout.n_streams(), 0);
+  auto coding = make_byte_decoder(layout, &tokens, parsed.streams, expected);
 
   std::vector<uint32_t> checkpoints = h.checkpoints;
   EngineJob job;
   job.config = &h.config;
   job.layout = &layout;
   job.tokens = &tokens;
-  job.decoders = &decoders;
+  job.coding = coding.get();
   job.checkpoint_segments = h.checkpoint_segments;
   job.checkpoints = &checkpoints;
-  job.expected = expected;
   job.divergence_cause = divergence_cause;
   job.progress = options.progress;
-  job.device = options.device;
+  job.device = device;
   job.cuda_graphs = options.cuda_graphs;
   job.phase_timing = options.phase_timing;
   *result = run_engine(job);
+  *ideal_bits = coding->ideal_bits();
 
   tokens.resize(h.original_size);
   if (XXH64(tokens.data(), tokens.size(), 0) != h.original_xxh64)
@@ -104,23 +102,20 @@ std::vector<uint8_t> decode_parsed(const ParsedContainer& parsed, const RunOptio
 std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& config,
                               const RunOptions& options, Stats* stats) {
   validate(config);
-  const std::string device = options.device.empty() ? "cpu" : options.device;
+  const Device device = parse_device(options.device.empty() ? "cpu" : options.device);
   const uint32_t threads = options.threads ? options.threads : kDefaultThreads;
   check_memory(config, input.size(), "compressing this input", device);
   init_runtime(device, threads);
   const auto t0 = std::chrono::steady_clock::now();
 
-  const uint32_t B = config.engine.n_streams;
-  StreamLayout layout(input.size(), B);
-  auto tokens = padded_streams(input, layout, B);
-  std::vector<std::vector<uint8_t>> payload(B);
-  std::vector<coder::RangeEncoder> encoders;
-  encoders.reserve(B);
-  for (auto& out : payload) encoders.emplace_back(&out);
+  StreamLayout layout(input.size(), config.engine.n_streams);
+  auto tokens = padded_streams(input, layout);
+  std::vector<std::vector<uint8_t>> payload(layout.n_streams());
+  auto coding = make_byte_encoder(layout, &payload);
 
   Header header;
   header.config = config;
-  header.fingerprint = current_fingerprint(device, threads);
+  header.fingerprint = current_fingerprint(device_name(device), threads);
   header.original_size = input.size();
   header.original_xxh64 = XXH64(input.data(), input.size(), 0);
   header.checkpoint_segments = choose_checkpoint_segments(input.size(), config.engine);
@@ -129,7 +124,7 @@ std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& conf
   job.config = &config;
   job.layout = &layout;
   job.tokens = &tokens;
-  job.encoders = &encoders;
+  job.coding = coding.get();
   job.checkpoint_segments = header.checkpoint_segments;
   job.checkpoints = &header.checkpoints;
   job.progress = options.progress;
@@ -137,8 +132,7 @@ std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& conf
   job.cuda_graphs = options.cuda_graphs;
   job.phase_timing = options.phase_timing;
   const EngineResult r = run_engine(job);
-  for (auto& e : encoders) e.finish();
-  header.ideal_bits = r.ideal_bits;
+  header.ideal_bits = coding->ideal_bits();
   auto file = write_container(header, payload);
   const auto t1 = std::chrono::steady_clock::now();
 
@@ -147,16 +141,15 @@ std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& conf
     // the input is the expected output, checked byte by byte as it appears.
     const ParsedContainer parsed = parse_container(file);
     EngineResult vr;
+    double verify_bits = 0;
     RunOptions again;
-    again.device = device;
-    again.threads = threads;
     again.cuda_graphs = options.cuda_graphs;
     again.progress = options.progress;
-    decode_parsed(parsed, again,
+    decode_parsed(parsed, device, again,
                   "the computation is not reproducible on this machine (a nondeterministic "
                   "kernel or setting)",
-                  &tokens, &vr);
-    if (std::bit_cast<uint64_t>(vr.ideal_bits) != std::bit_cast<uint64_t>(r.ideal_bits))
+                  &tokens, &vr, &verify_bits);
+    if (std::bit_cast<uint64_t>(verify_bits) != std::bit_cast<uint64_t>(header.ideal_bits))
       throw Error(ErrorKind::kVerify,
                   "verification failed: the decoder reproduced every byte but its "
                   "probabilities differ from the encoder's (nondeterministic computation)");
@@ -167,7 +160,7 @@ std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& conf
     stats->original_size = input.size();
     stats->compressed_size = file.size();
     for (const auto& p : payload) stats->payload_size += p.size();
-    stats->ideal_bits = r.ideal_bits;
+    stats->ideal_bits = header.ideal_bits;
     stats->n_params = r.n_params;
     fill_engine_stats(r, device, stats);
     stats->seconds = std::chrono::duration<double>(t1 - t0).count();
@@ -182,10 +175,11 @@ std::vector<uint8_t> decompress(std::span<const uint8_t> file, const RunOptions&
                                 Stats* stats) {
   const ParsedContainer parsed = parse_container(file);
   const Header& h = parsed.header;
-  const std::string device = options.device.empty() ? h.fingerprint.device_kind : options.device;
+  const Device device =
+      parse_device(options.device.empty() ? h.fingerprint.device_kind : options.device);
   const uint32_t threads = options.threads ? options.threads : h.fingerprint.threads;
-  const std::string diffs =
-      check_fingerprint(h.fingerprint, current_fingerprint(device, threads), options.force);
+  const std::string diffs = check_fingerprint(
+      h.fingerprint, current_fingerprint(device_name(device), threads), options.force);
   check_memory(h.config, h.original_size, "decoding this file", device);
   init_runtime(device, threads);
   const auto t0 = std::chrono::steady_clock::now();
@@ -201,15 +195,14 @@ std::vector<uint8_t> decompress(std::span<const uint8_t> file, const RunOptions&
           : "decoding was forced although the file was made with a different computation: " +
                 diffs;
   EngineResult r;
-  RunOptions run = options;
-  run.device = device;
-  std::vector<uint8_t> out = decode_parsed(parsed, run, cause, nullptr, &r);
+  double ideal_bits = 0;
+  std::vector<uint8_t> out = decode_parsed(parsed, device, options, cause, nullptr, &r, &ideal_bits);
   if (stats) {
     *stats = Stats{};
     stats->original_size = h.original_size;
     stats->compressed_size = file.size();
     for (uint32_t s : h.stream_sizes) stats->payload_size += s;
-    stats->ideal_bits = r.ideal_bits;
+    stats->ideal_bits = ideal_bits;
     stats->n_params = r.n_params;
     fill_engine_stats(r, device, stats);
     stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -221,6 +214,8 @@ FileInfo inspect(std::span<const uint8_t> file) {
   const Header h = parse_header(file);
   FileInfo info;
   info.format_version = kFormatVersion;
+  info.quant_rule = h.quant_rule;
+  info.freq_bits = h.freq_bits;
   info.model_name = model_name(h.config.model.kind);
   info.config = h.config;
   info.fingerprint = h.fingerprint;

@@ -12,18 +12,19 @@
 #include <xxhash.h>
 
 #include <bit>
-#include <cmath>
 #include <cstring>
 #include <limits>
 #include <memory>
 #include <string_view>
+
+#include "src/config_rules.h"
+#include "src/field_checks.h"
 
 namespace nncomp {
 namespace {
 
 constexpr uint8_t kMagic[8] = {0x89, 'N', 'N', 'C', '\r', '\n', 0x1a, '\n'};
 constexpr size_t kMagicSize = sizeof kMagic;
-constexpr double kMaxModelBytes = 256.0 * (1u << 30);  // 256 GiB
 constexpr size_t kPrefixSize = 14;  // magic (8) + version (2) + header length (4)
 constexpr size_t kChecksumSize = 8;
 constexpr uint32_t kMaxHeaderLen = 1u << 20;
@@ -104,25 +105,7 @@ class ByteReader {
   size_t pos_ = 0;
 };
 
-// ---- field validation (shared by writer and reader) ------------------------
-// Each check returns "" when the value is acceptable, else a one-line problem
-// that names the field.
-
-std::string check_range(std::string_view name, uint64_t v, uint64_t lo, uint64_t hi) {
-  if (v >= lo && v <= hi) return {};
-  return fmt::format("{} {} out of range {}..{}", name, v, lo, hi);
-}
-
-// Finite and ≥ 0 (rates, coefficients, bit counts); `positive` demands > 0;
-// `upper` (if not NaN) is an inclusive upper bound.
-std::string check_double(std::string_view name, double v, bool positive = false,
-                         double upper = std::numeric_limits<double>::quiet_NaN()) {
-  if (!std::isfinite(v)) return fmt::format("{} is not a finite number", name);
-  if (positive ? !(v > 0) : !(v >= 0))
-    return fmt::format("{} {} must be {}", name, v, positive ? "> 0" : ">= 0");
-  if (!std::isnan(upper) && v > upper) return fmt::format("{} {} exceeds {}", name, v, upper);
-  return {};
-}
+// ---- header strings --------------------------------------------------------
 
 // Well-formed UTF-8 (no overlongs, surrogates or code points > U+10FFFF) and
 // no control characters (C0, DEL, C1): strings are shown by `nncomp info`.
@@ -168,75 +151,6 @@ std::string check_string(std::string_view name, const std::string& s) {
 }
 
 }  // namespace
-
-std::string config_problem(const Config& c) {
-  const ModelConfig& m = c.model;
-  const EngineConfig& e = c.engine;
-  const OptimConfig& o = c.optim;
-  const auto kind = static_cast<uint8_t>(m.kind);
-  std::string p;
-  auto bad = [&p](std::string problem) {  // records the problem, true if any
-    p = std::move(problem);
-    return !p.empty();
-  };
-  if (kind < 1 || kind > 3) return fmt::format("model kind {} unknown (expected 1, 2 or 3)", kind);
-  if (bad(check_range("n_layer", m.n_layer, 1, 256))) return p;
-  if (bad(check_range("d_model", m.d_model, 1, 65536))) return p;
-  if (bad(check_range("n_head", m.n_head, 1, m.d_model))) return p;
-  if (m.d_model % m.n_head != 0)
-    return fmt::format("n_head {} does not divide d_model {}", m.n_head, m.d_model);
-  if (bad(check_range("ffn_mult", m.ffn_mult, 1, 64))) return p;
-  if (bad(check_double("rope_base", m.rope_base, /*positive=*/true))) return p;
-  if (bad(check_double("logit_cap", m.logit_cap))) return p;
-  if (bad(check_range("n_streams", e.n_streams, 1, 65536))) return p;
-  if (bad(check_range("seg_len", e.seg_len, 1, 65536))) return p;
-  if (bad(check_range("ctx_len", e.ctx_len, 0, 1048576))) return p;
-  if (m.kind == ModelKind::kRwkv) {
-    const uint32_t hd = m.d_model / m.n_head;
-    if (hd != 16 && hd != 32 && hd != 64 && hd != 128)
-      return fmt::format("rwkv head_dim {} (d_model / n_head) is not 16, 32, 64 or 128", hd);
-    if (e.ctx_len != 0)
-      return fmt::format("rwkv takes no context window (its state carries the context): ctx_len must be 0, not {}",
-                         e.ctx_len);
-  }
-  // Refuse what no machine has (the memory check of the API then compares
-  // the same estimate with the machine's memory).
-  if (const double need = memory_estimate(c, 0); need > kMaxModelBytes)
-    return fmt::format("model, caches and training activations would need {:.0f} GiB (limit {:.0f} GiB)",
-                       need / (1u << 30), kMaxModelBytes / (1u << 30));
-  if (bad(check_double("muon_lr", o.muon_lr))) return p;
-  if (bad(check_double("muon_momentum", o.muon_momentum, false, 1.0))) return p;
-  if (bad(check_range("ns_steps", o.ns_steps, 0, 100))) return p;
-  if (bad(check_double("adam_lr", o.adam_lr))) return p;
-  if (bad(check_double("adam_beta1", o.adam_beta1, false, 1.0))) return p;
-  if (bad(check_double("adam_beta2", o.adam_beta2, false, 1.0))) return p;
-  if (bad(check_double("adam_eps", o.adam_eps))) return p;
-  if (bad(check_double("weight_decay", o.weight_decay))) return p;
-  if (bad(check_double("lr_end_frac", o.lr_end_frac))) return p;
-  return {};
-}
-
-double memory_estimate(const Config& c, uint64_t original_size) {
-  const ModelConfig& m = c.model;
-  const EngineConfig& e = c.engine;
-  const double d = m.d_model, layers = m.n_layer, B = e.n_streams, S = e.seg_len;
-  const double window = double(e.ctx_len) + e.seg_len;
-  // Weights, gradients and two optimizer moments: 4 float32 copies of the
-  // blocks (4 + 2·ffn_mult)·d² per layer plus embedding and head (2·256·d).
-  const double weights = 16.0 * (layers * (4.0 + 2.0 * m.ffn_mult) * d * d + 512.0 * d);
-  // Step cache: keys and values of every layer for the whole window.
-  const double cache = 8.0 * layers * B * window * d;
-  // Training activations kept for the backward pass: per layer and token about
-  // (8 + 3·ffn_mult)·d floats plus one attention row per head and token.
-  const double act = 4.0 * layers * B * S * ((8.0 + 3.0 * m.ffn_mult) * d + 2.0 * m.n_head * window);
-  // rwkv: the N×N wkv state per head and layer (d·N floats per stream), kept
-  // as the carried state, the copy at the segment start and, for training,
-  // before every step of the segment (CPU; the GPU keeps fewer).
-  const double hd = m.d_model / std::max<uint32_t>(m.n_head, 1);
-  const double state = m.kind == ModelKind::kRwkv ? 4.0 * layers * B * d * hd * (3.0 + S) : 0.0;
-  // Input/output bytes: the stream-major token buffer and the caller's copy.
-  return weights + cache + act + state + 2.0 * static_cast<double>(original_size);
-}
 
 namespace {
 

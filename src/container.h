@@ -48,17 +48,6 @@ uint64_t segment_count(uint64_t original_size, const EngineConfig& engine);
 uint64_t checkpoint_count(uint64_t original_size, const EngineConfig& engine,
                           uint32_t checkpoint_segments);
 
-/// "" if every field of `config` is within the bounds format v1 accepts
-/// (docs/FORMAT.md, "Validation"), else a one-line problem naming the field.
-std::string config_problem(const Config& config);
-
-/// About how many bytes of memory a run of `config` on an input of
-/// `original_size` bytes needs (float32 weights with gradients and optimizer
-/// state, the step cache, training activations, and the input and output
-/// buffers). An estimate for refusing absurd files before allocating, not an
-/// exact figure. Requires a config that passes config_problem.
-double memory_estimate(const Config& config, uint64_t original_size);
-
 /// Serialise header + payload streams into a complete .nnc file.
 /// Fills header-derived fields it owns (stream_sizes, payload_xxh64) from `streams`.
 /// Throws Error(kInternal) if the header is inconsistent.

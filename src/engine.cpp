@@ -1,17 +1,13 @@
-// engine.cpp — predict, code, train: one loop for both directions.
+// engine.cpp — predict, code, train, checkpoint: one loop for both directions
+// and every device. The direction is the coding stage's (src/coding.h), the
+// device's differences are DeviceTransfer's (src/device.h).
 #include "src/engine.h"
 
-#include <ATen/cuda/CUDAEvent.h>
-#include <c10/cuda/CUDACachingAllocator.h>
-#include <c10/cuda/CUDAGuard.h>
-#include <c10/cuda/CUDAStream.h>
 #include <xxhash.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
-#include <optional>
 #include <string>
 #include <utility>
 
@@ -22,11 +18,12 @@
 namespace nncomp {
 namespace {
 
-// Fills `out` (int64, host) with token i = from..from+count-1 of every
-// stream, 0 where i < 0: stream-major [B, count] (`by_step` false) or
-// step-major [count, B] (`by_step` true).
-void gather(const std::vector<uint8_t>& tokens, uint64_t L, int64_t B, int64_t from,
-            int64_t count, bool by_step, torch::Tensor& out) {
+// Fills the host buffer `out` (int64) with the tokens at stream positions
+// from .. from+count-1 of every stream, 0 where a position is < 0:
+// stream-major [B, count] (`by_step` false) or step-major [count, B]
+// (`by_step` true).
+void fill_token_window(const std::vector<uint8_t>& tokens, uint64_t L, int64_t B, int64_t from,
+                       int64_t count, bool by_step, torch::Tensor& out) {
   int64_t* p = out.data_ptr<int64_t>();
   for (int64_t s = 0; s < B; ++s)
     for (int64_t j = 0; j < count; ++j) {
@@ -36,14 +33,15 @@ void gather(const std::vector<uint8_t>& tokens, uint64_t L, int64_t B, int64_t f
     }
 }
 
-// Low 32 bits of XXH64 of stream positions [p0, p1) of every stream, stream-major.
-uint32_t group_hash(const std::vector<uint8_t>& tokens, const StreamLayout& layout, uint64_t p0,
-                    uint64_t p1) {
+// The checkpoint value of stream positions [p0, p1): the low 32 bits of
+// XXH64 of those bytes of every stream, stream-major (docs/FORMAT.md).
+uint32_t checkpoint_hash(const std::vector<uint8_t>& tokens, const StreamLayout& layout,
+                         uint64_t p0, uint64_t p1) {
   XXH64_state_t* st = XXH64_createState();
   XXH64_reset(st, 0);
-  for (size_t s = 0; s < layout.lens.size(); ++s) {
-    const uint64_t end = std::min(p1, layout.lens[s]);
-    if (end > p0) XXH64_update(st, tokens.data() + s * layout.length + p0, end - p0);
+  for (uint32_t s = 0; s < layout.n_streams(); ++s) {
+    const uint64_t end = std::min(p1, layout.original_stream_sizes[s]);
+    if (end > p0) XXH64_update(st, tokens.data() + s * layout.stream_len + p0, end - p0);
   }
   const uint64_t h = XXH64_digest(st);
   XXH64_freeState(st);
@@ -58,18 +56,13 @@ testing::AfterTrainHook& after_train_hook() {
 // Torch translation units do without fmt (LibTorch ships headers of its own
 // fmt version), so messages are assembled from these.
 std::string str(uint64_t v) { return std::to_string(v); }
-std::string hex_byte(unsigned v) {
-  char b[8];
-  std::snprintf(b, sizeof b, "0x%02x", v & 0xffu);
-  return b;
-}
 
 // The divergence error for checkpoint `index` (0-based) covering stream
 // positions [p0, p1) of every stream.
 Error divergence_error(size_t index, size_t count, const StreamLayout& layout, uint64_t p0,
                        uint64_t p1, const std::string& cause) {
-  const size_t streams = layout.lens.size();
-  const uint64_t L = layout.length;
+  const size_t streams = layout.n_streams();
+  const uint64_t L = layout.stream_len;
   const std::string where =
       streams == 1 ? "bytes " + str(p0) + ".." + str(p1 - 1)
                    : "bytes " + str(p0) + ".." + str(p1 - 1) + " of each of the " +
@@ -86,13 +79,60 @@ Error divergence_error(size_t index, size_t count, const StreamLayout& layout, u
                                   : cause));
 }
 
-// The verification error for a decoded byte that differs from the input.
-Error verify_error(uint8_t got, uint8_t want, uint64_t s, uint64_t L, uint64_t pos) {
-  return Error(ErrorKind::kVerify,
-               "verification failed: decoding the new file gives byte " + hex_byte(got) +
-                   " at offset " + str(s * L + pos) + " (stream " + str(s) + ", position " +
-                   str(pos) + ") where the input has " + hex_byte(want) +
-                   "; the computation is not reproducible on this machine");
+// The divergence checkpoints of a run: after every `every` segments and after
+// the last, the hash of the group's tokens is recorded (encoding) or compared
+// with the file's (decoding).
+class Checkpoints {
+ public:
+  Checkpoints(const EngineJob& job, bool decoding)
+      : job_(job), layout_(*job.layout), decoding_(decoding) {}
+
+  void after_segment(uint64_t seg, uint64_t n_segments, uint64_t end) {
+    if ((seg + 1) % job_.checkpoint_segments != 0 && seg + 1 != n_segments) return;
+    std::vector<uint32_t>& log = *job_.checkpoints;
+    const uint32_t h = checkpoint_hash(*job_.tokens, layout_, group_start_, end);
+    if (!decoding_) {
+      log.push_back(h);
+    } else if (index_ >= log.size() || log[index_] != h) {
+      throw divergence_error(index_, log.size(), layout_, group_start_, end,
+                             job_.divergence_cause);
+    }
+    ++index_;
+    group_start_ = end;
+  }
+
+ private:
+  const EngineJob& job_;
+  const StreamLayout& layout_;
+  bool decoding_;
+  size_t index_ = 0;
+  uint64_t group_start_ = 0;
+};
+
+// The model's training on a segment of `steps` steps starting at stream
+// position `start`: cross-entropy over the live positions, divided by
+// n_streams·steps, then one optimizer step at the schedule's lr for `seg`.
+void train_segment(models::Model& model, models::Optimizer& optimizer, Stepper& stepper,
+                   const torch::Tensor& stream_sizes, int64_t start, int64_t steps, double lr_scale) {
+  const int64_t B = stepper.tokens().size(1), V = models::kVocab;
+  auto inputs = stepper.tokens().narrow(0, 0, steps).t().contiguous();    // (B, steps)
+  auto targets = stepper.tokens().narrow(0, 1, steps).t().reshape({-1});  // (B·steps)
+  // 1 where the stream still has a byte at that step, else 0, made on the
+  // device (no transfer): (B, steps).
+  auto mask = (torch::arange(steps, stream_sizes.options()).unsqueeze(0) <
+               (stream_sizes - start).unsqueeze(1))
+                  .to(torch::kFloat32);
+  auto logits = model.train_forward(inputs).reshape({B * steps, V});
+  auto nll = torch::nn::functional::cross_entropy(
+      logits, targets, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+  auto loss = (nll * mask.view({-1})).sum() / static_cast<double>(B * steps);
+  optimizer.zero_grad();
+  loss.backward();
+  optimizer.step(lr_scale);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
 }  // namespace
@@ -103,14 +143,6 @@ AfterTrainHook set_after_train_hook(AfterTrainHook hook) {
 }
 }  // namespace testing
 
-StreamLayout::StreamLayout(uint64_t size_, uint32_t n_streams) : size(size_) {
-  length = (size + n_streams - 1) / n_streams;
-  for (uint32_t s = 0; s < n_streams; ++s) {
-    const uint64_t begin = s * length;
-    lens.push_back(begin >= size ? 0 : std::min(length, size - begin));
-  }
-}
-
 uint32_t choose_checkpoint_segments(uint64_t size, const EngineConfig& engine) {
   const uint64_t per_segment = static_cast<uint64_t>(engine.n_streams) * engine.seg_len;
   const uint64_t want = std::max<uint64_t>(65536, size / 256);
@@ -118,201 +150,106 @@ uint32_t choose_checkpoint_segments(uint64_t size, const EngineConfig& engine) {
   return static_cast<uint32_t>(std::min<uint64_t>(segments, UINT32_MAX));  // u32 in the header
 }
 
-namespace {
-
-// Copies `src` into `staging` (pinned host memory) without waiting when the
-// run is on the GPU; on the CPU the device tensor is already host memory.
-torch::Tensor to_host(torch::Tensor staging, const torch::Tensor& src, bool cuda) {
-  if (!cuda) return src.contiguous();
-  staging.copy_(src, /*non_blocking=*/true);
-  return staging;
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
-}  // namespace
-
 EngineResult run_engine(const EngineJob& job) {
   const Config& cfg = *job.config;
   const StreamLayout& layout = *job.layout;
-  std::vector<uint8_t>& tokens = *job.tokens;
-  const bool decoding = job.decoders != nullptr;
+  const std::vector<uint8_t>& tokens = *job.tokens;
+  CodingStage& coding = *job.coding;
   const int64_t B = cfg.engine.n_streams, S = cfg.engine.seg_len, C = cfg.engine.ctx_len;
   const int64_t V = models::kVocab;
-  const uint64_t L = layout.length;
+  const uint64_t L = layout.stream_len;
   const uint64_t n_segments = (L + S - 1) / S;
-  const bool cuda = job.device == "cuda";
-  const torch::Device device = cuda ? torch::Device(torch::kCUDA, c10::cuda::current_device())
-                                    : torch::Device(torch::kCPU);
 
-  // All device work of a GPU run goes to one stream of its own, in order (a
-  // CUDA graph cannot be captured on the default stream).
-  std::optional<c10::cuda::CUDAStreamGuard> stream_guard;
-  if (cuda) {
-    stream_guard.emplace(c10::cuda::getStreamFromPool());
-    c10::cuda::CUDACachingAllocator::resetPeakStats(device.index());
-  }
-  auto sync = [&] {
-    if (cuda) c10::cuda::getCurrentCUDAStream().synchronize();
-  };
-
-  auto model = models::make_model(cfg.model, C + S, cfg.seed, device);
+  DeviceTransfer transfer(job.device, job.phase_timing);
+  auto model = models::make_model(cfg.model, C + S, cfg.seed, transfer.device());
   models::Optimizer optimizer(model->param_groups(), cfg.optim);
-  Stepper stepper(*model, B, S, device, job.cuda_graphs);
+  StepTables tables(S, B, transfer.device());
+  Stepper stepper(*model, tables, B, S, transfer.device(), job.cuda_graphs);
+  Checkpoints checkpoints(job, coding.decodes());
   EngineResult result;
   result.n_params = model->n_params();
 
-  // Host side of the transfers (pinned on the GPU path so copies run async).
-  const auto host = torch::TensorOptions().pinned_memory(cuda);
-  auto seg_host = torch::zeros({S + 1, B}, host.dtype(torch::kInt64));     // bytes going up
-  auto ctx_host = torch::zeros({B, C}, host.dtype(torch::kInt64));         // context going up
-  auto ctx = torch::zeros({B, C}, torch::TensorOptions().device(device).dtype(torch::kInt64));
-  // Bytes in each stream, int64 [B] on the device (for the training mask).
-  auto lens = torch::tensor(std::vector<int64_t>(layout.lens.begin(), layout.lens.end()),
-                            torch::kInt64)
-                  .to(device);
-  auto sym_host = torch::zeros({B}, host.dtype(torch::kInt64));            // decoded bytes of a step
-  auto cdf_host = torch::zeros({B, V + 1}, host.dtype(torch::kInt32));     // tables of a step
-  auto px_host = torch::zeros({S, B}, host.dtype(torch::kFloat32));        // p(x) of a segment
-  auto range_host = torch::zeros({S, B, 2}, host.dtype(torch::kInt32));    // cdf[x], cdf[x+1]
+  // Host buffers of the transfers, and the context and stream sizes (int64,
+  // for the training mask) on the device.
+  auto seg_host = transfer.host_buffer({S + 1, B}, torch::kInt64);    // a segment's bytes going up
+  auto ctx_host = transfer.host_buffer({B, C}, torch::kInt64);        // its context going up
+  auto next_host = transfer.host_buffer({B}, torch::kInt64);          // a step's decoded bytes
+  auto cdf_host = transfer.host_buffer({B, V + 1}, torch::kInt32);    // a step's tables
+  auto ctx = torch::zeros({B, C}, transfer.on_device(torch::kInt64));
+  auto stream_sizes = torch::tensor(std::vector<int64_t>(layout.original_stream_sizes.begin(),
+                                                         layout.original_stream_sizes.end()),
+                                    torch::kInt64)
+                          .to(transfer.device());
 
   const auto t0 = std::chrono::steady_clock::now();
   auto last_report = t0;
-  uint64_t done = 0, group_start = 0;
-  size_t checkpoint_index = 0;
+  uint64_t done = 0;
 
   for (uint64_t seg = 0; seg < n_segments; ++seg) {
     const int64_t start = static_cast<int64_t>(seg) * S;
     const int64_t steps = std::min<int64_t>(S, static_cast<int64_t>(L) - start);
+
+    // Predict (and decode): the segment's bytes as far as they are known
+    // (all of them when encoding; row 0 only when decoding, the rest is
+    // filled in as decoded) and its context go up; then the steps. Host
+    // buffers are refilled only after the host has waited for the copies out
+    // of them (the wait for the previous segment's results).
     const auto t_step = std::chrono::steady_clock::now();
-
-    // The segment's bytes as far as they are known (all of them when
-    // encoding; row 0 only when decoding, the rest is filled in as decoded).
-    // Pinned buffers are refilled only after the host has waited for the
-    // copies out of them (the wait for the previous segment's results).
-    gather(tokens, L, B, start - 1, steps + 1, /*by_step=*/true, seg_host);
-    stepper.tokens().narrow(0, 0, steps + 1).copy_(seg_host.narrow(0, 0, steps + 1), cuda);
-    gather(tokens, L, B, start - C - 1, C, /*by_step=*/false, ctx_host);
-    ctx.copy_(ctx_host, cuda);
-
-    // Predict (and decode): identical device work in both directions.
+    fill_token_window(tokens, L, B, start - 1, steps + 1, /*by_step=*/true, seg_host);
+    transfer.upload(stepper.tokens().narrow(0, 0, steps + 1), seg_host.narrow(0, 0, steps + 1));
+    fill_token_window(tokens, L, B, start - C - 1, C, /*by_step=*/false, ctx_host);
+    transfer.upload(ctx, ctx_host);
     stepper.begin(ctx, steps, seg);
     for (int64_t t = 0; t < steps; ++t) {
       stepper.step(t);
-      if (!decoding) continue;  // the encoder reads the whole segment's tables at once
-      const uint64_t pos = static_cast<uint64_t>(start + t);
-      auto table = to_host(cdf_host, stepper.cdf()[t], cuda);
-      sync();
-      const auto* cdf = reinterpret_cast<const uint32_t*>(table.data_ptr<int32_t>());
-      int64_t* sym = sym_host.data_ptr<int64_t>();
-      for (int64_t s = 0; s < B; ++s) {
-        sym[s] = 0;
-        if (pos >= layout.lens[s]) continue;  // this stream has ended
-        uint8_t& x = tokens[s * L + pos];
-        x = static_cast<uint8_t>((*job.decoders)[s].decode(cdf + s * (V + 1), static_cast<int>(V)));
-        if (job.expected && x != (*job.expected)[s * L + pos])
-          throw verify_error(x, (*job.expected)[s * L + pos], s, L, pos);
-        sym[s] = x;
-      }
-      stepper.tokens()[t + 1].copy_(sym_host, cuda);
+      if (!coding.decodes()) continue;  // the encoder codes the whole segment below
+      auto cdf = transfer.download_now(cdf_host, tables.cdf()[t]);
+      coding.code_step(static_cast<uint64_t>(start + t),
+                       reinterpret_cast<const uint32_t*>(cdf.data_ptr<int32_t>()),
+                       next_host.data_ptr<int64_t>());
+      transfer.upload(stepper.tokens()[t + 1], next_host);
     }
     result.steps += static_cast<uint64_t>(steps);
-
-    // Per coded byte: its probability (both directions, for the ideal size)
-    // and, when encoding, its interval in the table; one transfer each.
-    auto coded = stepper.tokens().narrow(0, 1, steps).unsqueeze(2);  // (steps, B, 1)
-    auto px = to_host(px_host.narrow(0, 0, steps),
-                      stepper.probs().narrow(0, 0, steps).gather(2, coded).squeeze(2), cuda);
-    torch::Tensor ranges;
-    if (!decoding) {
-      auto tables = stepper.cdf().narrow(0, 0, steps);
-      ranges = to_host(range_host.narrow(0, 0, steps),
-                       torch::cat({tables.gather(2, coded), tables.gather(2, coded + 1)}, 2), cuda);
-    }
-    std::optional<at::cuda::CUDAEvent> copied;
-    if (cuda) {
-      copied.emplace();
-      copied->record();
-    }
-    if (job.phase_timing) sync();
+    coding.collect_segment(tables, stepper.tokens().narrow(0, 1, steps).unsqueeze(2), steps,
+                           transfer);
+    transfer.mark();
+    transfer.end_phase();
     result.step_seconds += seconds_since(t_step);
 
     // Train on the segment (not after the last one: nothing would use it).
-    // On the GPU this is queued behind the copies and runs while the host
+    // On the GPU this is queued behind the downloads and runs while the host
     // codes the segment below.
     if (seg + 1 < n_segments) {
       const auto t_train = std::chrono::steady_clock::now();
-      auto inputs = stepper.tokens().narrow(0, 0, steps).t().contiguous();  // (B, steps)
-      auto targets = stepper.tokens().narrow(0, 1, steps).t().reshape({-1});  // (B·steps)
-      // 1 where the stream still has a byte at that step, else 0, made on the
-      // device (no transfer): (B, steps).
-      auto mask = (torch::arange(steps, lens.options()).unsqueeze(0) < (lens - start).unsqueeze(1))
-                      .to(torch::kFloat32);
-      auto logits = model->train_forward(inputs).reshape({B * steps, V});
-      auto nll = torch::nn::functional::cross_entropy(
-          logits, targets, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
-      auto loss = (nll * mask.view({-1})).sum() / static_cast<double>(B * steps);
-      optimizer.zero_grad();
-      loss.backward();
-      optimizer.step(models::lr_scale(cfg.optim, seg, n_segments - 1));
-      if (after_train_hook()) after_train_hook()(*model, seg, decoding);
+      train_segment(*model, optimizer, stepper, stream_sizes, start, steps,
+                    models::lr_scale(cfg.optim, seg, n_segments - 1));
+      if (after_train_hook()) after_train_hook()(*model, seg, coding.decodes());
       ++result.train_steps;
-      if (job.phase_timing) sync();
+      transfer.end_phase();
       result.train_seconds += seconds_since(t_train);
     }
 
     // Code the segment on the host (encoding) and add up the ideal size.
     const auto t_code = std::chrono::steady_clock::now();
-    if (copied) copied->synchronize();
-    const float* p = px.data_ptr<float>();
-    const int32_t* range = decoding ? nullptr : ranges.data_ptr<int32_t>();
-    for (int64_t t = 0; t < steps; ++t) {
-      const uint64_t pos = static_cast<uint64_t>(start + t);
-      for (int64_t s = 0; s < B; ++s) {
-        if (pos >= layout.lens[s]) continue;  // this stream has ended
-        if (range) {
-          const auto lo = static_cast<uint32_t>(range[(t * B + s) * 2]);
-          const auto hi = static_cast<uint32_t>(range[(t * B + s) * 2 + 1]);
-          (*job.encoders)[s].encode_range(lo, hi - lo);
-        }
-        result.ideal_bits -= std::log2(static_cast<double>(p[t * B + s]));
-        ++done;
-      }
-    }
+    transfer.wait_marked();
+    coding.finish_segment(static_cast<uint64_t>(start), steps);
+    done += layout.bytes_in(static_cast<uint64_t>(start), static_cast<uint64_t>(start + steps));
     result.code_seconds += seconds_since(t_code);
 
-    // Divergence checkpoint after every checkpoint_segments segments and at the end.
-    if ((seg + 1) % job.checkpoint_segments == 0 || seg + 1 == n_segments) {
-      const uint64_t group_end = static_cast<uint64_t>(start + steps);
-      const uint32_t h = group_hash(tokens, layout, group_start, group_end);
-      if (decoding) {
-        if (checkpoint_index >= job.checkpoints->size() || (*job.checkpoints)[checkpoint_index] != h)
-          throw divergence_error(checkpoint_index, job.checkpoints->size(), layout, group_start,
-                                 group_end, job.divergence_cause);
-      } else {
-        job.checkpoints->push_back(h);
-      }
-      ++checkpoint_index;
-      group_start = group_end;
-    }
+    checkpoints.after_segment(seg, n_segments, static_cast<uint64_t>(start + steps));
 
     if (job.progress) {
       const auto now = std::chrono::steady_clock::now();
       if (now - last_report >= std::chrono::milliseconds(250) || seg + 1 == n_segments) {
         last_report = now;
-        job.progress({done, layout.size, result.ideal_bits,
+        job.progress({done, layout.original_size, coding.ideal_bits(),
                       std::chrono::duration<double>(now - t0).count()});
       }
     }
   }
-  sync();
-  if (cuda)
-    result.peak_gpu_bytes = static_cast<uint64_t>(
-        c10::cuda::CUDACachingAllocator::getDeviceStats(device.index())
-            .reserved_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)]
-            .peak);
+  coding.finish();
+  transfer.sync();
+  result.peak_gpu_bytes = transfer.peak_reserved_bytes();
   return result;
 }
 

@@ -46,7 +46,7 @@ std::string cpu_model_name() {
   return "unknown cpu";
 }
 
-// Settings the GPU path needs for bit-identical replay (tech brief §1):
+// Settings the GPU path needs for bit-identical replay (docs/gpu.md, "Determinism"):
 // deterministic algorithms with errors (not warnings) for ops that have no
 // deterministic implementation, IEEE float32 matmuls (no TF32), cuDNN
 // deterministic and not benchmarking, and the math SDPA backend only (the
@@ -99,7 +99,7 @@ void check_cuda_settings() {
 
 }  // namespace
 
-void init_runtime(const std::string& device, uint32_t threads) {
+void init_runtime(Device device, uint32_t threads) {
   static std::once_flag once;
   std::call_once(once, [] {
     pin_cpu_code_paths();
@@ -111,10 +111,8 @@ void init_runtime(const std::string& device, uint32_t threads) {
     } catch (const c10::Error&) {  // already fixed by an earlier use in this process
     }
   });
-  if (device != "cpu" && device != "cuda")
-    throw Error(ErrorKind::kUsage, "unknown device '" + device + "' (cpu, cuda)");
   if (threads == 0) throw Error(ErrorKind::kUsage, "--threads must be at least 1");
-  if (device == "cuda") {
+  if (device == Device::kCuda) {
     if (!torch::cuda::is_available())
       throw Error(ErrorKind::kUnsupported, "--device cuda: no CUDA GPU is visible to this process");
     static std::once_flag cuda_once;

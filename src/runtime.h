@@ -4,22 +4,23 @@
 // encoder and decoder: deterministic algorithms on, a fixed intra-op thread
 // count, and on x86 the ATen kernel capability pinned to AVX2 (and MKL's
 // conditional numerical reproducibility branch to AVX2) so that machines with
-// and without AVX-512 run the same code paths (tech brief §1.5).
+// and without AVX-512 run the same code paths (README, "Format and portability").
 #pragma once
 
 #include <cstdint>
 #include <string>
 
 #include "nncomp/fingerprint.h"
+#include "src/device.h"
 
 namespace nncomp {
 
-/// Apply the settings for `device` ("cpu"/"cuda") and `threads` (≥ 1); for
-/// "cuda" also the GPU determinism settings (tech brief §1), then a self-check
+/// Apply the settings for `device` and `threads` (≥ 1); for kCuda also the
+/// GPU determinism settings (docs/gpu.md, "Determinism"), then a self-check
 /// that reads them back and runs a small computation twice on the device,
-/// comparing bits. Throws Error(kUsage) for an unknown device or 0 threads,
-/// kUnsupported if no GPU is visible, kInternal if the self-check fails.
-void init_runtime(const std::string& device, uint32_t threads);
+/// comparing bits. Throws Error(kUsage) for 0 threads, kUnsupported if no GPU
+/// is visible, kInternal if the self-check fails.
+void init_runtime(Device device, uint32_t threads);
 
 /// Throw Error(kFingerprint) naming every difference between the fingerprint
 /// a file was made with and the current one, unless `force`; returns the

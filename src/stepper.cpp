@@ -2,10 +2,6 @@
 #include "src/stepper.h"
 
 #include <ATen/cuda/CUDAGraph.h>
-#include <c10/cuda/CUDAStream.h>
-
-#include "coder/quantize.h"
-#include "coder/quantize_cuda.h"
 
 namespace nncomp {
 
@@ -13,33 +9,17 @@ struct Stepper::Graphs {
   std::vector<std::unique_ptr<at::cuda::CUDAGraph>> steps;
 };
 
-Stepper::Stepper(models::Model& model, int64_t B, int64_t S, const torch::Device& device,
-                 bool graphs)
-    : model_(model), B_(B), S_(S), cuda_(device.is_cuda()), graphs_(graphs && device.is_cuda()) {
-  const auto on = torch::TensorOptions().device(device);
-  tokens_ = torch::zeros({S + 1, B}, on.dtype(torch::kInt64));
-  probs_ = torch::zeros({S, B, models::kVocab}, on.dtype(torch::kFloat32));
-  cdf_ = torch::zeros({S, B, models::kVocab + 1}, on.dtype(torch::kInt32));
+Stepper::Stepper(models::Model& model, StepTables& tables, int64_t B, int64_t S,
+                 const torch::Device& device, bool graphs)
+    : model_(model), tables_(tables), S_(S), graphs_(graphs && device.is_cuda()) {
+  tokens_ = torch::zeros({S + 1, B}, torch::TensorOptions().device(device).dtype(torch::kInt64));
 }
 
 Stepper::~Stepper() = default;
 
 void Stepper::run_step(int64_t t) {
   torch::NoGradGuard no_grad;
-  auto probs = probs_[t];  // (B, 256), contiguous
-  probs.copy_(torch::softmax(model_.step(tokens_[t]), -1));
-  auto* cdf = reinterpret_cast<uint32_t*>(cdf_[t].data_ptr<int32_t>());
-  if (cuda_) {
-    const char* error = coder::cuda::quantize_cdf_rows(
-        probs.data_ptr<float>(), B_, static_cast<int>(models::kVocab), cdf,
-        c10::cuda::getCurrentCUDAStream().stream());
-    TORCH_CHECK(error == nullptr, "quantisation kernel failed: ", error ? error : "");
-  } else {
-    const float* p = probs.data_ptr<float>();
-    for (int64_t s = 0; s < B_; ++s)
-      coder::quantize_cdf(p + s * models::kVocab, static_cast<int>(models::kVocab),
-                          cdf + s * (models::kVocab + 1));
-  }
+  tables_.fill(t, model_.step(tokens_[t]));
 }
 
 void Stepper::capture() {

@@ -1,13 +1,14 @@
 // stepper.h — step mode of one segment on the model's device: for every step,
-// the model's next-byte distribution of every stream and its quantised cdf
-// table, written into buffers that stay in place for the whole run.
+// the model's logits of every stream turned into the step's distributions
+// (StepTables, src/coding.h), in buffers that stay in place for the whole run.
 //
 // On CUDA the steps of a full segment are captured once as CUDA graphs (one
 // per step index, sharing one memory pool, replayed in capture order) after a
 // first segment run eagerly as warm-up; a graph replays the kernels the eager
 // calls launch, with the same arguments, so both give the same bits, and
 // encoder and decoder take the same path in any case. Shorter segments (the
-// last) run eagerly.
+// last) run eagerly. The model must keep its step state at stable addresses
+// (models/model.h).
 #pragma once
 
 #include <torch/torch.h>
@@ -16,14 +17,17 @@
 #include <vector>
 
 #include "models/model.h"
+#include "src/coding.h"
 
 namespace nncomp {
 
 class Stepper {
  public:
-  /// Buffers for B streams and segments of at most S steps on `device`.
+  /// Buffers for B streams and segments of at most S steps on `device`;
+  /// each step's distributions go to `tables` (sized for S and B).
   /// `graphs`: capture and replay CUDA graphs (ignored on the CPU).
-  Stepper(models::Model& model, int64_t B, int64_t S, const torch::Device& device, bool graphs);
+  Stepper(models::Model& model, StepTables& tables, int64_t B, int64_t S,
+          const torch::Device& device, bool graphs);
   ~Stepper();
   Stepper(const Stepper&) = delete;
   Stepper& operator=(const Stepper&) = delete;
@@ -32,17 +36,12 @@ class Stepper {
   /// stream, row t+1 the byte at step t (the input of step t+1). Step t reads
   /// row t only.
   torch::Tensor& tokens() { return tokens_; }
-  /// float32 [S, B, 256]: softmax of the logits of each step.
-  const torch::Tensor& probs() const { return probs_; }
-  /// int32 [S, B, 257]: the quantised cdf tables of each step (coder/quantize.h);
-  /// the values are below 2^31, so they read the same as uint32.
-  const torch::Tensor& cdf() const { return cdf_; }
 
   /// Start segment `segment` of `steps` ≤ S steps: the model's begin_segment
   /// with `ctx_inputs` (int64 [B, ctx_len] on the device). Captures the graphs
   /// at the first full segment after the first.
   void begin(const torch::Tensor& ctx_inputs, int64_t steps, uint64_t segment);
-  /// Step t of the segment: probs()[t] and cdf()[t] from tokens()[t].
+  /// Step t of the segment: the tables' step t from tokens()[t].
   void step(int64_t t);
 
  private:
@@ -50,10 +49,11 @@ class Stepper {
   void capture();
 
   models::Model& model_;
-  int64_t B_, S_;
-  bool cuda_, graphs_;
+  StepTables& tables_;
+  int64_t S_;
+  bool graphs_;
   bool replay_ = false;
-  torch::Tensor tokens_, probs_, cdf_;
+  torch::Tensor tokens_;
   struct Graphs;
   std::unique_ptr<Graphs> captured_;
 };

@@ -1,7 +1,7 @@
 // container_test.cpp — round trips and hostile inputs for the .nnc format v1.
 //
-// Field offsets below are taken from the byte table in docs/FORMAT.md, so these
-// tests also check that the document and the code agree.
+// Field offsets are read from the byte table of docs/FORMAT.md itself
+// (tests/format_doc.h), the same table format_doc_test holds against the writer.
 #include <gtest/gtest.h>
 #include <xxhash.h>
 
@@ -9,35 +9,45 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "src/container.h"
+#include "tests/format_doc.h"
 
 namespace nncomp {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-// ---- offsets from docs/FORMAT.md ---------------------------------------------
-constexpr size_t kOffVersion = 8;
-constexpr size_t kOffHeaderLen = 10;
-constexpr size_t kOffKind = 14;
-constexpr size_t kOffNLayer = 15;
-constexpr size_t kOffDModel = 19;
-constexpr size_t kOffNHead = 23;
-constexpr size_t kOffFfnMult = 27;
-constexpr size_t kOffRopeBase = 31;
-constexpr size_t kOffNStreams = 47;
-constexpr size_t kOffSegLen = 51;
-constexpr size_t kOffCtxLen = 55;
-constexpr size_t kOffMuonMomentum = 67;
-constexpr size_t kOffNsSteps = 75;
-constexpr size_t kOffAdamLr = 79;
-constexpr size_t kOffSeed = 131;
-constexpr size_t kOffQuantRule = 139;
-constexpr size_t kOffFreqBits = 140;
-constexpr size_t kOffStrings = 141;  // six strings: u16 length + bytes
+// ---- offsets, read from docs/FORMAT.md's byte table ----------------------------
+
+const test::FormatTable& doc() {
+  static const test::FormatTable table = test::load_format_table();
+  return table;
+}
+// The offset of a field before the strings (a plain number in the table).
+size_t doc_offset(const char* field) { return std::stoul(doc().row(field).offset); }
+
+const size_t kOffVersion = doc_offset("version");
+const size_t kOffHeaderLen = doc_offset("header_len");
+const size_t kOffKind = doc_offset("model.kind");
+const size_t kOffNLayer = doc_offset("model.n_layer");
+const size_t kOffDModel = doc_offset("model.d_model");
+const size_t kOffNHead = doc_offset("model.n_head");
+const size_t kOffFfnMult = doc_offset("model.ffn_mult");
+const size_t kOffRopeBase = doc_offset("model.rope_base");
+const size_t kOffNStreams = doc_offset("engine.n_streams");
+const size_t kOffSegLen = doc_offset("engine.seg_len");
+const size_t kOffCtxLen = doc_offset("engine.ctx_len");
+const size_t kOffMuonMomentum = doc_offset("optim.muon_momentum");
+const size_t kOffNsSteps = doc_offset("optim.ns_steps");
+const size_t kOffAdamLr = doc_offset("optim.adam_lr");
+const size_t kOffSeed = doc_offset("seed");
+const size_t kOffQuantRule = doc_offset("quant_rule");
+const size_t kOffFreqBits = doc_offset("freq_bits");
+const size_t kOffStrings = doc_offset("fingerprint.device_kind");  // six strings: u16 length + bytes
 
 uint64_t get_le(const Bytes& f, size_t off, int n) {
   uint64_t v = 0;
@@ -48,7 +58,8 @@ void put_le(Bytes& f, size_t off, uint64_t v, int n) {
   for (int i = 0; i < n; ++i) f.at(off + i) = static_cast<uint8_t>(v >> (8 * i));
 }
 
-// Offsets of the fields after the variable-length strings.
+// Offsets of the fields after the variable-length strings, from the table's
+// expressions in S, B, C and n evaluated for the file `f`.
 struct Tail {
   size_t threads, sm_count, original_size, original_xxh64, checkpoint_segments;
   size_t checkpoint_count, checkpoints, ideal_bits, stream_count, stream_sizes;
@@ -56,21 +67,31 @@ struct Tail {
 };
 Tail tail_of(const Bytes& f) {
   size_t off = kOffStrings;
-  for (int i = 0; i < 6; ++i) off += 2 + get_le(f, off, 2);
+  int64_t S = 0;
+  for (int i = 0; i < 6; ++i) {
+    S += static_cast<int64_t>(get_le(f, off, 2));
+    off += 2 + get_le(f, off, 2);
+  }
+  std::map<char, int64_t> vars = {{'S', S}, {'B', doc().b_constant + S}, {'C', 0}, {'n', 0}};
+  auto at = [&](const char* field) {
+    return static_cast<size_t>(test::eval_expr(doc().row(field).offset, vars));
+  };
+  vars['C'] = static_cast<int64_t>(get_le(f, at("checkpoint count"), 4));
+  vars['n'] = static_cast<int64_t>(get_le(f, at("stream count"), 4));
   Tail t{};
-  t.threads = off;
-  t.sm_count = off + 4;
-  t.original_size = off + 8;
-  t.original_xxh64 = off + 16;
-  t.checkpoint_segments = off + 24;
-  t.checkpoint_count = off + 28;
-  t.checkpoints = off + 32;
-  t.ideal_bits = t.checkpoints + 4 * get_le(f, t.checkpoint_count, 4);
-  t.stream_count = t.ideal_bits + 8;
-  t.stream_sizes = t.stream_count + 4;
-  t.payload_xxh64 = t.stream_sizes + 4 * get_le(f, t.stream_count, 4);
-  t.checksum = t.payload_xxh64 + 8;
-  t.payload = t.checksum + 8;
+  t.threads = at("fingerprint.threads");
+  t.sm_count = at("fingerprint.sm_count");
+  t.original_size = at("original_size");
+  t.original_xxh64 = at("original_xxh64");
+  t.checkpoint_segments = at("checkpoint_segments");
+  t.checkpoint_count = at("checkpoint count");
+  t.checkpoints = at("checkpoints");
+  t.ideal_bits = at("ideal_bits");
+  t.stream_count = at("stream count");
+  t.stream_sizes = at("stream_sizes");
+  t.payload_xxh64 = at("payload_xxh64");
+  t.checksum = at("header checksum");
+  t.payload = at("payload");
   return t;
 }
 

@@ -1,8 +1,9 @@
-// Tests for models/: every transformer kind through the Model interface (step
-// mode == train_forward == forward, causality, seeded determinism, invalid
-// shapes, learning); per kind its shapes and parameter groups, gpt's uniform
-// first prediction, nGPT's unit norms after every optimizer step; detmath
-// against std::.
+// Tests for models/: every kind of the kind table through the Model interface
+// (step mode == train_forward == forward, causality, seeded determinism,
+// invalid shapes, learning), the context window of every kind that takes
+// one; per kind its shapes and parameter groups, gpt's uniform first
+// prediction, nGPT's unit norms after every optimizer step; the kind table's
+// parameter counts against the models; detmath against std::.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "models/detmath.h"
+#include "models/kinds.h"
 #include "models/model.h"
 #include "models/optim.h"
 #include "nncomp/error.h"
@@ -123,14 +125,21 @@ class AnyModel : public ::testing::TestWithParam<ModelKind> {
  protected:
   ModelConfig config() const { return small_config(GetParam()); }
 };
-// The transformers' context window: step mode after begin_segment(context).
+// The kinds with a context window: step mode after begin_segment(context).
 class Transformer : public AnyModel {};
 
-INSTANTIATE_TEST_SUITE_P(Kinds, AnyModel,
-                         ::testing::Values(ModelKind::kGpt, ModelKind::kNgpt, ModelKind::kRwkv),
-                         [](const auto& info) { return model_name(info.param); });
-INSTANTIATE_TEST_SUITE_P(Kinds, Transformer, ::testing::Values(ModelKind::kGpt, ModelKind::kNgpt),
-                         [](const auto& info) { return model_name(info.param); });
+std::vector<ModelKind> kinds(bool with_context_only) {
+  std::vector<ModelKind> out;
+  for (const KindSpec& k : kind_table())
+    if (!with_context_only || k.takes_context) out.push_back(k.kind);
+  return out;
+}
+std::string kind_label(const ::testing::TestParamInfo<ModelKind>& info) {
+  return find_kind(info.param)->name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, AnyModel, ::testing::ValuesIn(kinds(false)), kind_label);
+INSTANTIATE_TEST_SUITE_P(Kinds, Transformer, ::testing::ValuesIn(kinds(true)), kind_label);
 
 TEST_P(Transformer, StepModeEqualsTrainingForward) {
   auto model = make_model(config(), kMaxLen, 1);

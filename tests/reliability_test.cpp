@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "nncomp/nncomp.h"
+#include "src/config_rules.h"
 #include "src/container.h"
 #include "src/engine.h"
 #include "src/runtime.h"

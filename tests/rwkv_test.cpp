@@ -115,8 +115,8 @@ ModelConfig rwkv_config(uint32_t n_layer = 2) {
   return c;
 }
 
-std::shared_ptr<RwkvImpl> make_rwkv(uint32_t n_layer = 2, uint64_t seed = 1) {
-  auto m = std::dynamic_pointer_cast<RwkvImpl>(make_model(rwkv_config(n_layer), 64, seed));
+std::shared_ptr<Rwkv> make_rwkv(uint32_t n_layer = 2, uint64_t seed = 1) {
+  auto m = std::dynamic_pointer_cast<Rwkv>(make_model(rwkv_config(n_layer), 64, seed));
   EXPECT_TRUE(m != nullptr);
   return m;
 }

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "models/rwkv_shape.h"
 #include "models/wkv.h"
 #include "tests/wkv_inputs.h"
 
@@ -47,7 +48,7 @@ double max_rel(const torch::Tensor& got, const torch::Tensor& want) {
 
 TEST(WkvGpu, KernelMatchesReference) {
   SKIP_WITHOUT_GPU();
-  for (int64_t N : {16, 32, 64, 128}) {
+  for (const int64_t N : nncomp::models::kRwkvHeadDims) {
     for (int64_t T : {1, 16, 37}) {  // one step, one chunk, chunks plus a partial one
       WkvInputs in = wkv_inputs(3, T, 2, N, 200 + N + T);
       auto w = torch::randn({3, T, 2, N});

@@ -29,7 +29,7 @@ struct ModelConfig {
   double logit_cap = 15.0;    ///< gpt, rwkv: logits = cap * tanh(logits / cap); 0 disables
 };
 
-/// How the input is cut and scanned (DESIGN.md §1).
+/// How the input is cut and scanned (docs/FORMAT.md, "Streams").
 struct EngineConfig {
   uint32_t n_streams = 16;  ///< contiguous streams coded in lockstep (batch)
   uint32_t seg_len = 32;    ///< steps per stream between optimizer steps

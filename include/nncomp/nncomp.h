@@ -89,6 +89,7 @@ std::vector<uint8_t> decompress(std::span<const uint8_t> file, const RunOptions&
 /// The header of a container, for display (`nncomp info`).
 struct FileInfo {
   uint16_t format_version = 0;
+  uint8_t quant_rule = 0, freq_bits = 0;  ///< the probability → frequency rule and its total's bits
   std::string model_name;
   Config config;
   Fingerprint fingerprint;
@@ -107,8 +108,10 @@ Config profile(const std::string& model, const std::string& name);
 /// Profile names of a model kind, and all model kind names.
 std::vector<std::string> profile_names(const std::string& model);
 std::vector<std::string> model_names();
-/// Name of a model kind.
+/// Name of a model kind (kCorrupt for a value no kind has).
 std::string model_name(ModelKind kind);
+/// One line describing the model kind `name` (kUsage if unknown).
+std::string model_summary(const std::string& name);
 /// Parse a model name (kUsage if unknown).
 ModelKind model_kind(const std::string& name);
 

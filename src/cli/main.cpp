@@ -21,7 +21,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: nncomp c [options] IN OUT     compress IN into OUT ('-' = stdin/stdout)\n"
     "       nncomp d [options] IN OUT     decompress\n"
-    "       nncomp info FILE              show a compressed file's header\n"
+    "       nncomp info [--json] FILE     show a compressed file's header\n"
     "       nncomp list                   model kinds and their profiles\n";
 
 std::string human_time(double s) {
@@ -72,6 +72,59 @@ void print_info(const nncomp::FileInfo& i) {
   fmt::print("checkpoints      {} (every {} segments)\n", i.n_checkpoints, i.checkpoint_segments);
 }
 
+// The header as one JSON object (`info --json`), with the field names of
+// docs/FORMAT.md's byte table, plus the sizes `info` derives.
+std::string info_json(const nncomp::FileInfo& i) {
+  const auto& m = i.config.model;
+  const auto& e = i.config.engine;
+  const auto& o = i.config.optim;
+  const auto& f = i.fingerprint;
+  nlohmann::ordered_json j;
+  j["version"] = i.format_version;
+  j["model"] = i.model_name;
+  j["model.kind"] = static_cast<unsigned>(m.kind);
+  j["model.n_layer"] = m.n_layer;
+  j["model.d_model"] = m.d_model;
+  j["model.n_head"] = m.n_head;
+  j["model.ffn_mult"] = m.ffn_mult;
+  j["model.rope_base"] = m.rope_base;
+  j["model.logit_cap"] = m.logit_cap;
+  j["engine.n_streams"] = e.n_streams;
+  j["engine.seg_len"] = e.seg_len;
+  j["engine.ctx_len"] = e.ctx_len;
+  j["optim.muon_lr"] = o.muon_lr;
+  j["optim.muon_momentum"] = o.muon_momentum;
+  j["optim.ns_steps"] = o.ns_steps;
+  j["optim.adam_lr"] = o.adam_lr;
+  j["optim.adam_beta1"] = o.adam_beta1;
+  j["optim.adam_beta2"] = o.adam_beta2;
+  j["optim.adam_eps"] = o.adam_eps;
+  j["optim.weight_decay"] = o.weight_decay;
+  j["optim.warmup_steps"] = o.warmup_steps;
+  j["optim.lr_end_frac"] = o.lr_end_frac;
+  j["seed"] = i.config.seed;
+  j["quant_rule"] = i.quant_rule;
+  j["freq_bits"] = i.freq_bits;
+  j["fingerprint.device_kind"] = f.device_kind;
+  j["fingerprint.device_name"] = f.device_name;
+  j["fingerprint.cpu_capability"] = f.cpu_capability;
+  j["fingerprint.torch_version"] = f.torch_version;
+  j["fingerprint.cuda_version"] = f.cuda_version;
+  j["fingerprint.build"] = f.build;
+  j["fingerprint.threads"] = f.threads;
+  j["fingerprint.sm_count"] = f.sm_count;
+  j["original_size"] = i.original_size;
+  j["original_xxh64"] = i.original_xxh64;
+  j["checkpoint_segments"] = i.checkpoint_segments;
+  j["checkpoint count"] = i.n_checkpoints;
+  j["ideal_bits"] = i.ideal_bits;
+  j["stream_sizes"] = i.stream_sizes;
+  j["file_size"] = i.file_size;
+  j["header_size"] = i.header_size;
+  j["payload_size"] = i.payload_size;
+  return j.dump(1) + "\n";
+}
+
 // The run's measurements as one JSON object (--stats FILE), for scripts and
 // the benchmark harness. Sizes in bytes, times in seconds.
 std::string stats_json(const std::string& command, const nncomp::Stats& s, const nncomp::RunOptions& o) {
@@ -107,17 +160,25 @@ std::string stats_json(const std::string& command, const nncomp::Stats& s, const
   return j.dump(2) + "\n";
 }
 
+// "gpt (modern GPT ...), rwkv (...), ..." from the model kinds.
+std::string model_help() {
+  std::string s = "model kind: ";
+  for (const auto& name : nncomp::model_names())
+    s += fmt::format("{}{} ({})", s.size() > 12 ? ", " : "", name, nncomp::model_summary(name));
+  return s + " [gpt]";
+}
+
 int run(int argc, char** argv) {
   std::string command, in, out, model = "gpt", profile_name, device, stats_path;
   uint32_t threads = 0;
   bool overwrite = false, force = false, quiet = false, verbose = false, verify = false;
-  bool no_graphs = false, phase_timing = false;
+  bool no_graphs = false, phase_timing = false, json = false;
 
   po::options_description general("Options");
   general.add_options()
       ("help,h", "show this help")
       ("version,V", "show the version")
-      ("model,m", po::value(&model), "model kind: gpt, ngpt, rwkv [gpt]")
+      ("model,m", po::value(&model), model_help().c_str())
       ("profile,p", po::value(&profile_name),
        "profile: tiny, cpu; for a GPU fast, default [cpu; with --device cuda: default]")
       ("threads,t", po::value(&threads), "intra-op threads (recorded; decoding needs the same) [2]")
@@ -130,6 +191,7 @@ int run(int argc, char** argv) {
       ("no-graphs", po::bool_switch(&no_graphs), "cuda: run step mode without CUDA graphs (same bytes)")
       ("phase-timing", po::bool_switch(&phase_timing),
        "cuda: wait for the GPU after each phase so --stats times phases (slower; same bytes)")
+      ("json", po::bool_switch(&json), "info: print the header as JSON (field names of docs/FORMAT.md)")
       ("quiet,q", po::bool_switch(&quiet), "print nothing but errors")
       ("verbose,v", po::bool_switch(&verbose), "progress even when stderr is not a terminal; details");
   po::options_description tuning("Overrides of the profile (compression)");
@@ -173,17 +235,19 @@ int run(int argc, char** argv) {
   using nncomp::Error, nncomp::ErrorKind;
   if (command == "info") {
     if (in.empty() || !out.empty()) throw Error(ErrorKind::kUsage, "info takes one FILE");
-    print_info(nncomp::inspect(nncomp::cli::read_all(in)));
+    const nncomp::FileInfo info = nncomp::inspect(nncomp::cli::read_all(in));
+    if (json)
+      std::cout << info_json(info);
+    else
+      print_info(info);
     return 0;
   }
+  if (json) throw Error(ErrorKind::kUsage, "--json applies to info");
   if (command == "list") {
     if (!in.empty()) throw Error(ErrorKind::kUsage, "list takes no arguments");
-    // One line per model kind: "gpt: cpu tiny", or "<kind>: -" when this
-    // build cannot run it.
-    for (const auto& kind : nncomp::model_names()) {
-      const auto names = nncomp::profile_names(kind);
-      fmt::print("{}: {}\n", kind, names.empty() ? std::string("-") : fmt::format("{}", fmt::join(names, " ")));
-    }
+    // One line per model kind: "gpt: cpu tiny".
+    for (const auto& kind : nncomp::model_names())
+      fmt::print("{}: {}\n", kind, fmt::join(nncomp::profile_names(kind), " "));
     return 0;
   }
   if (command != "c" && command != "d")

@@ -1,0 +1,183 @@
+// coding.cpp — see coding.h.
+#include "src/coding.h"
+
+#include <c10/cuda/CUDAStream.h>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "coder/quantize.h"
+#include "coder/quantize_cuda.h"
+#include "coder/range_coder.h"
+#include "models/model.h"
+#include "nncomp/error.h"
+
+namespace nncomp {
+namespace {
+
+constexpr int64_t kVocab = models::kVocab;
+
+// The verification error for a decoded byte that differs from the input.
+Error verify_error(uint8_t got, uint8_t want, uint64_t s, uint64_t L, uint64_t pos) {
+  char msg[320];  // no fmt in LibTorch translation units (LibTorch bundles its own)
+  std::snprintf(msg, sizeof msg,
+                "verification failed: decoding the new file gives byte 0x%02x at offset %llu "
+                "(stream %llu, position %llu) where the input has 0x%02x; the computation is "
+                "not reproducible on this machine",
+                got, static_cast<unsigned long long>(s * L + pos),
+                static_cast<unsigned long long>(s), static_cast<unsigned long long>(pos), want);
+  return Error(ErrorKind::kVerify, msg);
+}
+
+// What both directions of the byte path share: the layout, the host copy of
+// p(x) of every coded byte of a segment, and the ideal code length.
+class ByteStage : public CodingStage {
+ public:
+  explicit ByteStage(const StreamLayout& layout) : layout_(layout) {}
+
+  void collect_segment(const StepTables& tables, const torch::Tensor& coded, int64_t steps,
+                       const DeviceTransfer& transfer) override {
+    const int64_t S = tables.probs().size(0), B = tables.probs().size(1);
+    if (!px_host_.defined()) px_host_ = transfer.host_buffer({S, B}, torch::kFloat32);
+    px_ = transfer.download(px_host_.narrow(0, 0, steps),
+                            tables.probs().narrow(0, 0, steps).gather(2, coded).squeeze(2));
+  }
+
+  void finish_segment(uint64_t start, int64_t steps) override {
+    const int64_t B = layout_.n_streams();
+    const float* p = px_.data_ptr<float>();
+    for (int64_t t = 0; t < steps; ++t) {
+      const uint64_t pos = start + static_cast<uint64_t>(t);
+      for (int64_t s = 0; s < B; ++s)
+        if (layout_.live(static_cast<uint32_t>(s), pos))
+          ideal_bits_ -= std::log2(static_cast<double>(p[t * B + s]));
+    }
+  }
+
+ protected:
+  const StreamLayout& layout_;
+
+ private:
+  torch::Tensor px_host_, px_;  // float32 [S, B] staging and [steps, B] result
+};
+
+class ByteEncoder final : public ByteStage {
+ public:
+  ByteEncoder(const StreamLayout& layout, std::vector<std::vector<uint8_t>>* payload)
+      : ByteStage(layout) {
+    encoders_.reserve(payload->size());
+    for (auto& out : *payload) encoders_.emplace_back(&out);
+  }
+  bool decodes() const override { return false; }
+  void code_step(uint64_t, const uint32_t*, int64_t*) override {
+    throw Error(ErrorKind::kInternal, "the encoder codes a segment at a time");
+  }
+
+  // Per coded byte its interval [cdf[x], cdf[x+1]) in its table, gathered on
+  // the device: one transfer of [steps, B, 2] instead of the whole tables.
+  void collect_segment(const StepTables& tables, const torch::Tensor& coded, int64_t steps,
+                       const DeviceTransfer& transfer) override {
+    ByteStage::collect_segment(tables, coded, steps, transfer);
+    const int64_t S = tables.cdf().size(0), B = tables.cdf().size(1);
+    if (!range_host_.defined()) range_host_ = transfer.host_buffer({S, B, 2}, torch::kInt32);
+    auto cdf = tables.cdf().narrow(0, 0, steps);
+    ranges_ = transfer.download(range_host_.narrow(0, 0, steps),
+                                torch::cat({cdf.gather(2, coded), cdf.gather(2, coded + 1)}, 2));
+  }
+
+  void finish_segment(uint64_t start, int64_t steps) override {
+    const int64_t B = layout_.n_streams();
+    const int32_t* range = ranges_.data_ptr<int32_t>();
+    for (int64_t t = 0; t < steps; ++t) {
+      const uint64_t pos = start + static_cast<uint64_t>(t);
+      for (int64_t s = 0; s < B; ++s) {
+        if (!layout_.live(static_cast<uint32_t>(s), pos)) continue;
+        const auto lo = static_cast<uint32_t>(range[(t * B + s) * 2]);
+        const auto hi = static_cast<uint32_t>(range[(t * B + s) * 2 + 1]);
+        encoders_[static_cast<size_t>(s)].encode_range(lo, hi - lo);
+      }
+    }
+    ByteStage::finish_segment(start, steps);
+  }
+
+  void finish() override {
+    for (auto& e : encoders_) e.finish();
+  }
+
+ private:
+  std::vector<coder::RangeEncoder> encoders_;
+  torch::Tensor range_host_, ranges_;  // int32 [S, B, 2] staging and [steps, B, 2] result
+};
+
+class ByteDecoder final : public ByteStage {
+ public:
+  ByteDecoder(const StreamLayout& layout, std::vector<uint8_t>* tokens,
+              const std::vector<std::span<const uint8_t>>& streams,
+              const std::vector<uint8_t>* expected)
+      : ByteStage(layout), tokens_(*tokens), expected_(expected) {
+    decoders_.reserve(streams.size());
+    for (const auto& s : streams) decoders_.emplace_back(s.data(), s.size());
+  }
+  bool decodes() const override { return true; }
+
+  void code_step(uint64_t pos, const uint32_t* cdf, int64_t* next) override {
+    const uint64_t L = layout_.stream_len;
+    for (uint32_t s = 0; s < layout_.n_streams(); ++s) {
+      next[s] = 0;
+      if (!layout_.live(s, pos)) continue;
+      uint8_t& x = tokens_[s * L + pos];
+      x = static_cast<uint8_t>(
+          decoders_[s].decode(cdf + s * (kVocab + 1), static_cast<int>(kVocab)));
+      if (expected_ && x != (*expected_)[s * L + pos])
+        throw verify_error(x, (*expected_)[s * L + pos], s, L, pos);
+      next[s] = x;
+    }
+  }
+
+  void finish() override {}
+
+ private:
+  std::vector<uint8_t>& tokens_;
+  const std::vector<uint8_t>* expected_;
+  std::vector<coder::RangeDecoder> decoders_;
+};
+
+}  // namespace
+
+StepTables::StepTables(int64_t S, int64_t B, const torch::Device& device) {
+  const auto on = torch::TensorOptions().device(device);
+  probs_ = torch::zeros({S, B, kVocab}, on.dtype(torch::kFloat32));
+  cdf_ = torch::zeros({S, B, kVocab + 1}, on.dtype(torch::kInt32));
+}
+
+void StepTables::fill(int64_t t, const torch::Tensor& logits) {
+  auto probs = probs_[t];  // (B, 256), contiguous
+  probs.copy_(torch::softmax(logits, -1));
+  auto* cdf = reinterpret_cast<uint32_t*>(cdf_[t].data_ptr<int32_t>());
+  const int64_t B = probs_.size(1);
+  if (probs.is_cuda()) {
+    const char* error = coder::cuda::quantize_cdf_rows(probs.data_ptr<float>(), B,
+                                                       static_cast<int>(kVocab), cdf,
+                                                       c10::cuda::getCurrentCUDAStream().stream());
+    TORCH_CHECK(error == nullptr, "quantisation kernel failed: ", error ? error : "");
+  } else {
+    const float* p = probs.data_ptr<float>();
+    for (int64_t s = 0; s < B; ++s)
+      coder::quantize_cdf(p + s * kVocab, static_cast<int>(kVocab), cdf + s * (kVocab + 1));
+  }
+}
+
+std::unique_ptr<CodingStage> make_byte_encoder(const StreamLayout& layout,
+                                               std::vector<std::vector<uint8_t>>* payload) {
+  return std::make_unique<ByteEncoder>(layout, payload);
+}
+
+std::unique_ptr<CodingStage> make_byte_decoder(const StreamLayout& layout,
+                                               std::vector<uint8_t>* tokens,
+                                               const std::vector<std::span<const uint8_t>>& streams,
+                                               const std::vector<uint8_t>* expected) {
+  return std::make_unique<ByteDecoder>(layout, tokens, streams, expected);
+}
+
+}  // namespace nncomp

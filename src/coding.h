@@ -1,0 +1,93 @@
+// coding.h — between the model's distributions and the coded streams.
+//
+// StepTables is the device side: every step's logits become float32 softmax
+// probabilities and the integer cdf tables of quant_rule 1 (coder/quantize.h),
+// written into buffers that stay in place for the whole run (step mode is
+// captured in CUDA graphs that replay into them). CodingStage is the host
+// side, one direction of one run: the decoder decodes each step's byte of
+// every live stream as soon as the step's tables reach the host (the next
+// step needs them as input); the encoder codes a whole segment at a time,
+// from what collect_segment downloads in one transfer. Both add up the ideal
+// code length Σ −log2 p(x) under the model's float probabilities.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "src/device.h"
+#include "src/layout.h"
+
+namespace nncomp {
+
+/// The per-step distributions of a run on the model's device.
+class StepTables {
+ public:
+  /// Buffers for segments of at most S steps of B streams on `device`.
+  StepTables(int64_t S, int64_t B, const torch::Device& device);
+  /// Step t: probs()[t] = softmax(logits) and cdf()[t] = quantize_cdf of each
+  /// row. `logits` float32 [B, 256] on the buffers' device. On a GPU the
+  /// quantisation is our kernel (coder/quantize_cuda.h), compiled from the
+  /// host rule's source, so both give the same integers; capturable in a CUDA
+  /// graph. Throws c10::Error if the kernel fails.
+  void fill(int64_t t, const torch::Tensor& logits);
+  /// float32 [S, B, 256].
+  const torch::Tensor& probs() const { return probs_; }
+  /// int32 [S, B, 257]: the values are below 2^31, so they read the same as uint32.
+  const torch::Tensor& cdf() const { return cdf_; }
+
+ private:
+  torch::Tensor probs_, cdf_;
+};
+
+/// One direction of coding for all streams of a run.
+class CodingStage {
+ public:
+  virtual ~CodingStage() = default;
+
+  /// The direction. A decoder gets every step's tables in code_step() as
+  /// soon as they exist (the next step's input depends on its output); an
+  /// encoder codes a segment at once in finish_segment().
+  virtual bool decodes() const = 0;
+  /// The step at stream position `pos`: `cdf` host uint32 [B][257]. Decodes
+  /// the byte of every live stream into the token buffer and into `next`
+  /// (int64 [B], 0 for an ended stream). Throws Error(kVerify) at the first
+  /// byte that differs from the expected output when one was given.
+  virtual void code_step(uint64_t pos, const uint32_t* cdf, int64_t* next) = 0;
+  /// After a segment's `steps` steps: queues the downloads finish_segment
+  /// needs (asynchronous on a GPU; the engine waits before finish_segment).
+  /// `coded` int64 [steps, B, 1] on the device: the byte of every step.
+  virtual void collect_segment(const StepTables& tables, const torch::Tensor& coded,
+                               int64_t steps, const DeviceTransfer& transfer) = 0;
+  /// Codes the segment at stream positions [start, start + steps) (the
+  /// encoder) and adds its ideal code length (both directions).
+  virtual void finish_segment(uint64_t start, int64_t steps) = 0;
+  /// After the last segment: flushes the encoders.
+  virtual void finish() = 0;
+
+  /// Σ −log2 p(x) over the coded bytes so far, bits.
+  double ideal_bits() const { return ideal_bits_; }
+
+ protected:
+  double ideal_bits_ = 0;
+};
+
+/// The 256-symbol path of format v1: one range coder per stream
+/// (coder/range_coder.h) coding each byte with its step's quantised table.
+/// Encoder: appends stream s's coded bytes to (*payload)[s] (n_streams
+/// entries); finish() flushes them. The bytes come from the engine (the
+/// tokens of each step, gathered on the device).
+std::unique_ptr<CodingStage> make_byte_encoder(const StreamLayout& layout,
+                                               std::vector<std::vector<uint8_t>>* payload);
+/// Decoder of `streams` (one per stream, the coded bytes): writes the decoded
+/// bytes into `tokens`. With `expected` (stream-major like tokens), each
+/// decoded byte is compared with it as it appears.
+std::unique_ptr<CodingStage> make_byte_decoder(const StreamLayout& layout,
+                                               std::vector<uint8_t>* tokens,
+                                               const std::vector<std::span<const uint8_t>>& streams,
+                                               const std::vector<uint8_t>* expected);
+
+}  // namespace nncomp

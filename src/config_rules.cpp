@@ -1,0 +1,97 @@
+// config_rules.cpp — see config_rules.h.
+#include "src/config_rules.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <span>
+
+#include "models/kinds.h"
+#include "src/field_checks.h"
+
+namespace nncomp {
+namespace {
+
+constexpr double kMaxModelBytes = 256.0 * (1u << 30);  // 256 GiB: no machine has more for one run
+
+// "16, 32, 64 or 128".
+std::string or_list(std::span<const uint32_t> values) {
+  std::string s;
+  for (size_t i = 0; i < values.size(); ++i)
+    s += fmt::format("{}{}", i == 0 ? "" : i + 1 == values.size() ? " or " : ", ", values[i]);
+  return s;
+}
+
+// head_dim against the kind's rules: its list of sizes, or evenness.
+std::string head_dim_problem(const models::KindSpec& kind, const ModelConfig& m) {
+  const uint32_t hd = m.d_model / m.n_head;
+  if (!kind.head_dims.empty() &&
+      std::find(kind.head_dims.begin(), kind.head_dims.end(), hd) == kind.head_dims.end())
+    return fmt::format("{} head_dim {} (d_model / n_head) is not {}", kind.name, hd,
+                       or_list(kind.head_dims));
+  if (kind.even_head_dim && hd % 2 != 0)
+    return fmt::format("{} head_dim {} (d_model / n_head) must be even (rotary embeddings rotate "
+                       "pairs of channels)",
+                       kind.name, hd);
+  return {};
+}
+
+}  // namespace
+
+std::string config_problem(const Config& c) {
+  const ModelConfig& m = c.model;
+  const EngineConfig& e = c.engine;
+  const OptimConfig& o = c.optim;
+  std::string p;
+  auto bad = [&p](std::string problem) {  // records the problem, true if any
+    p = std::move(problem);
+    return !p.empty();
+  };
+  const models::KindSpec* kind = models::find_kind(m.kind);
+  if (!kind)
+    return fmt::format("model kind {} unknown (known: {})", static_cast<unsigned>(m.kind),
+                       models::kind_values());
+  if (bad(check_range("n_layer", m.n_layer, 1, 256))) return p;
+  if (bad(check_range("d_model", m.d_model, 1, 65536))) return p;
+  if (bad(check_range("n_head", m.n_head, 1, m.d_model))) return p;
+  if (m.d_model % m.n_head != 0)
+    return fmt::format("n_head {} does not divide d_model {}", m.n_head, m.d_model);
+  if (bad(check_range("ffn_mult", m.ffn_mult, 1, 64))) return p;
+  if (bad(check_double("rope_base", m.rope_base, /*positive=*/true))) return p;
+  if (bad(check_double("logit_cap", m.logit_cap))) return p;
+  if (bad(check_range("n_streams", e.n_streams, 1, 65536))) return p;
+  if (bad(check_range("seg_len", e.seg_len, 1, 65536))) return p;
+  if (bad(check_range("ctx_len", e.ctx_len, 0, 1048576))) return p;
+  if (bad(head_dim_problem(*kind, m))) return p;
+  if (!kind->takes_context && e.ctx_len != 0)
+    return fmt::format(
+        "{} takes no context window (its state carries the context): ctx_len must be 0, not {}",
+        kind->name, e.ctx_len);
+  // Refuse what no machine has (the memory check of the API then compares
+  // the same estimate with the machine's memory).
+  if (const double need = memory_estimate(c, 0); need > kMaxModelBytes)
+    return fmt::format(
+        "model, caches and training activations would need {:.0f} GiB (limit {:.0f} GiB)",
+        need / (1u << 30), kMaxModelBytes / (1u << 30));
+  if (bad(check_double("muon_lr", o.muon_lr))) return p;
+  if (bad(check_double("muon_momentum", o.muon_momentum, false, 1.0))) return p;
+  if (bad(check_range("ns_steps", o.ns_steps, 0, 100))) return p;
+  if (bad(check_double("adam_lr", o.adam_lr))) return p;
+  if (bad(check_double("adam_beta1", o.adam_beta1, false, 1.0))) return p;
+  if (bad(check_double("adam_beta2", o.adam_beta2, false, 1.0))) return p;
+  if (bad(check_double("adam_eps", o.adam_eps))) return p;
+  if (bad(check_double("weight_decay", o.weight_decay))) return p;
+  if (bad(check_double("lr_end_frac", o.lr_end_frac))) return p;
+  return {};
+}
+
+double memory_estimate(const Config& c, uint64_t original_size) {
+  const models::KindSpec* kind = models::find_kind(c.model.kind);
+  if (!kind) return 0;  // config_problem names the kind first
+  // Weights, gradients and two optimizer moments: 4 float32 copies.
+  const double weights = 16.0 * kind->n_params(c.model);
+  // Input/output bytes: the stream-major token buffer and the caller's copy.
+  return weights + kind->state_bytes(c) + 2.0 * static_cast<double>(original_size);
+}
+
+}  // namespace nncomp
