@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "models/kinds.h"
 #include "src/container.h"
 #include "tests/format_doc.h"
 
@@ -460,6 +462,9 @@ TEST(Container, AbsurdFieldsAreRejectedByFieldChecks) {
   };
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();
+  uint64_t unknown_kind = 0;
+  for (const auto& k : models::kind_table())
+    unknown_kind = std::max<uint64_t>(unknown_kind, static_cast<uint64_t>(k.kind) + 1);
   const std::vector<Case> cases = {
       {"original_size 2^60", t.original_size, uint64_t{1} << 60, 8, ErrorKind::kCorrupt,
        "original_size 1152921504606846976 out of range"},
@@ -473,7 +478,8 @@ TEST(Container, AbsurdFieldsAreRejectedByFieldChecks) {
       {"seg_len 0", kOffSegLen, 0, 4, ErrorKind::kCorrupt, "seg_len 0"},
       {"ctx_len huge", kOffCtxLen, 0xffffffff, 4, ErrorKind::kCorrupt, "ctx_len"},
       {"model kind 0", kOffKind, 0, 1, ErrorKind::kCorrupt, "model kind 0"},
-      {"model kind 4", kOffKind, 4, 1, ErrorKind::kCorrupt, "model kind 4"},
+      {"the first kind value after the table's", kOffKind, unknown_kind, 1, ErrorKind::kCorrupt,
+       "model kind " + std::to_string(unknown_kind) + " unknown"},
       // The base file's ctx_len 96 is not allowed with the recurrent kind.
       {"rwkv with a context", kOffKind, 2, 1, ErrorKind::kCorrupt, "ctx_len must be 0, not 96"},
       {"n_layer 0", kOffNLayer, 0, 4, ErrorKind::kCorrupt, "n_layer 0"},
