@@ -164,6 +164,12 @@ class RangeDecoder {
   /// dropped), so this is a corruption hint, not a proof. Throws nothing.
   size_t overrun() const { return overrun_; }
 
+  /// Whether every byte of the stream has been read. A decoder of a valid
+  /// stream reads all of it (the encoder's flush leaves no byte the decoder
+  /// does not need), so unread bytes at the end mean bytes that do not
+  /// belong to the stream. Throws nothing.
+  bool exhausted() const { return pos_ >= size_; }
+
  private:
   static constexpr uint32_t kTop = 1u << 24;
 

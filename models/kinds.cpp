@@ -27,18 +27,37 @@ double ns_flops(double rows, double cols, double blocks, double iters) {
 
 double window(const EngineConfig& e) { return double(e.ctx_len) + e.seg_len; }
 
-// Transformer step cache and training activations (gpt, ngpt; rwkv's
-// projections alike): keys and values of every layer over the window, and
-// per layer and trained token about (8 + 3·ffn_mult)·d floats plus one
-// attention row per head and token.
-double transformer_state_bytes(const Config& c) {
+// The bytes of a transformer's run beyond its weights (gpt, ngpt), an upper
+// bound of what models/attention.cpp and the kinds' forwards allocate
+// (float32 throughout; W = ctx_len + seg_len, hd = head_dim):
+//   step cache   keys and values of every layer over the window, 8·L·B·W·d,
+//                and the rotary tables, 4·W·hd;
+//   context      begin_segment's forward over the ctx_len positions: per
+//                position some (8 + 3·ffn_mult)·d floats, and in every layer
+//                but the last (whose attention is not needed) the causal
+//                scores, up to three (B, H, C, C) tensors alive plus the
+//                (C, C) mask;
+//   training     kept for backward, per layer: per trained token
+//                `token_floats`·d floats, three (B, H, S, W) attention
+//                tensors, the (S, W) mask and the context's keys and values
+//                copied into the window (2·B·W·d floats, twice while being
+//                concatenated); backward's transients add half again.
+double transformer_run_bytes(const Config& c, double token_floats) {
   const ModelConfig& m = c.model;
   const EngineConfig& e = c.engine;
-  const double d = m.d_model, layers = m.n_layer, B = e.n_streams, S = e.seg_len;
-  const double cache = 8.0 * layers * B * window(e) * d;
-  const double act =
-      4.0 * layers * B * S * ((8.0 + 3.0 * m.ffn_mult) * d + 2.0 * m.n_head * window(e));
-  return cache + act;
+  const double d = m.d_model, L = m.n_layer, B = e.n_streams, S = e.seg_len, C = e.ctx_len;
+  const double H = m.n_head, hd = d / H, W = window(e), f = m.ffn_mult;
+  const double cache = 8.0 * L * B * W * d + 4.0 * W * hd;
+  const double context =
+      C > 0 ? 4.0 * (B * C * (8.0 + 3.0 * f) * d + (L > 1 ? 3.0 * B * H * C * C + C * C : 0.0))
+            : 0.0;
+  const double train =
+      1.5 * 4.0 * L * (B * S * token_floats * d + 3.0 * B * H * S * W + S * W + 4.0 * B * W * d);
+  return cache + context + train;
+}
+
+double gpt_run_bytes(const Config& c) {
+  return transformer_run_bytes(c, 12.0 + 3.0 * c.model.ffn_mult);
 }
 
 // ---- gpt --------------------------------------------------------------------
@@ -104,6 +123,11 @@ const std::map<std::string, Config>& gpt_profiles() {
 
 // ---- ngpt: SwiGLU MLP (u and v of width ffn_mult·d), scaling vectors ----------
 
+// SwiGLU keeps u, v and their product: 1.5× gpt's MLP floats per token.
+double ngpt_run_bytes(const Config& c) {
+  return transformer_run_bytes(c, 16.0 + 5.0 * c.model.ffn_mult);
+}
+
 double ngpt_params(const ModelConfig& m) {
   const double d = m.d_model, f = m.ffn_mult * d;
   // per layer: q/k/v, output, u/v and MLP output matrices; α_A, α_M, s_qk, s_uv
@@ -160,14 +184,18 @@ double rwkv_params(const ModelConfig& m) {
          2 * kVocabD * d + 4 * d;
 }
 
-// The transformer estimate (with no context) plus the N×N wkv state per
-// head and layer (d·N floats per stream), kept as the carried state, the copy
-// at the segment start and, for training, before every step of the segment
-// (CPU; the GPU keeps fewer).
-double rwkv_state_bytes(const Config& c) {
+// The transformer bound with no context (its window terms cover the
+// segment's token-shift and LoRA temporaries), with the time mix's some 40
+// vectors of d per trained token, plus the N×N wkv state per head and layer
+// (d·N floats per stream), kept as the carried state, the copy at the segment
+// start and, for training, before every step of the segment (CPU; the GPU
+// keeps fewer).
+double rwkv_run_bytes(const Config& c) {
   const ModelConfig& m = c.model;
   const double d = m.d_model, hd = d / m.n_head;
-  return transformer_state_bytes(c) +
+  const RwkvLoraRanks r = rwkv_lora_ranks(m.d_model);
+  const double lora = static_cast<double>(r.w + r.a + r.v + r.g) / d;
+  return transformer_run_bytes(c, 40.0 + 3.0 * m.ffn_mult + 2.0 * lora) +
          4.0 * m.n_layer * c.engine.n_streams * d * hd * (3.0 + c.engine.seg_len);
 }
 
@@ -212,13 +240,13 @@ const std::map<std::string, Config>& rwkv_profiles() {
 const std::array<KindSpec, 3> kTable = {{
     {ModelKind::kGpt, "gpt", "modern GPT (RoPE, RMSNorm, QK-norm, ReLU^2)",
      /*takes_context=*/true, /*head_dims=*/{}, /*even_head_dim=*/true, gpt_params,
-     transformer_state_bytes, gpt_work, gpt_profiles},
+     gpt_run_bytes, gpt_work, gpt_profiles},
     {ModelKind::kRwkv, "rwkv", "RWKV-7 recurrent model (no context window)",
      /*takes_context=*/false, kRwkvHeadDims, /*even_head_dim=*/false, rwkv_params,
-     rwkv_state_bytes, rwkv_work, rwkv_profiles},
+     rwkv_run_bytes, rwkv_work, rwkv_profiles},
     {ModelKind::kNgpt, "ngpt", "normalized transformer (unit-norm weights and states)",
      /*takes_context=*/true, /*head_dims=*/{}, /*even_head_dim=*/true, ngpt_params,
-     transformer_state_bytes, ngpt_work, ngpt_profiles},
+     ngpt_run_bytes, ngpt_work, ngpt_profiles},
 }};
 
 }  // namespace

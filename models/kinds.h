@@ -48,9 +48,11 @@ struct KindSpec {
   bool even_head_dim;
   /// Scalar parameters of the model (matrices, embedding, head, vectors).
   double (*n_params)(const ModelConfig&);
-  /// Bytes of the run's per-stream state beyond the weights: the step cache
-  /// or recurrent state and the training activations kept for backward.
-  double (*state_bytes)(const Config&);
+  /// An upper bound of the bytes the model's run needs beyond its weights:
+  /// the step cache or recurrent state, the context rebuild's temporaries and
+  /// the training activations kept for backward (measured against peak RSS
+  /// by tests/memory_bound.sh).
+  double (*run_bytes)(const Config&);
   /// FLOPs per coded byte.
   KindWork (*work)(const Config&);
   /// The kind's named profiles (`tiny` for tests, `cpu`, and for a GPU

@@ -1,6 +1,7 @@
 // api.cpp — the public API (include/nncomp/nncomp.h) over engine and container.
 #include <xxhash.h>
 
+#include <algorithm>
 #include <bit>
 #include <chrono>
 #include <cstdio>
@@ -72,14 +73,14 @@ std::vector<uint8_t> decode_parsed(const ParsedContainer& parsed, Device device,
                                    double* ideal_bits) {
   const Header& h = parsed.header;
   StreamLayout layout(h.original_size, h.config.engine.n_streams);
-  std::vector<uint8_t> tokens(layout.stream_len * layout.n_streams(), 0);
-  auto coding = make_byte_decoder(layout, &tokens, parsed.streams, expected);
+  ZeroBuffer tokens(layout.stream_len * layout.n_streams());
+  auto coding = make_byte_decoder(layout, tokens.span(), parsed.streams, expected, h.ideal_bits);
 
   std::vector<uint32_t> checkpoints = h.checkpoints;
   EngineJob job;
   job.config = &h.config;
   job.layout = &layout;
-  job.tokens = &tokens;
+  job.tokens = tokens.span();
   job.coding = coding.get();
   job.checkpoint_segments = h.checkpoint_segments;
   job.checkpoints = &checkpoints;
@@ -91,10 +92,11 @@ std::vector<uint8_t> decode_parsed(const ParsedContainer& parsed, Device device,
   *result = run_engine(job);
   *ideal_bits = coding->ideal_bits();
 
-  tokens.resize(h.original_size);
-  if (XXH64(tokens.data(), tokens.size(), 0) != h.original_xxh64)
+  // Streams are contiguous slices of the input in order: the first
+  // original_size bytes of the buffer are the output.
+  if (XXH64(tokens.data(), h.original_size, 0) != h.original_xxh64)
     throw Error(ErrorKind::kCorrupt, "checksum of the decoded data does not match the original's");
-  return tokens;
+  return std::vector<uint8_t>(tokens.data(), tokens.data() + h.original_size);
 }
 
 }  // namespace
@@ -103,7 +105,12 @@ std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& conf
                               const RunOptions& options, Stats* stats) {
   validate(config);
   const Device device = parse_device(options.device.empty() ? "cpu" : options.device);
-  const uint32_t threads = options.threads ? options.threads : kDefaultThreads;
+  const uint32_t hw = hardware_threads();
+  const uint32_t threads = options.threads ? options.threads : std::min(kDefaultThreads, hw);
+  if (threads > hw)
+    throw Error(ErrorKind::kUsage, "intra-op threads " + std::to_string(threads) +
+                                       " exceed the " + std::to_string(hw) +
+                                       " hardware threads this process may use");
   check_memory(config, input.size(), "compressing this input", device);
   init_runtime(device, threads);
   const auto t0 = std::chrono::steady_clock::now();
@@ -123,7 +130,7 @@ std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& conf
   EngineJob job;
   job.config = &config;
   job.layout = &layout;
-  job.tokens = &tokens;
+  job.tokens = tokens;
   job.coding = coding.get();
   job.checkpoint_segments = header.checkpoint_segments;
   job.checkpoints = &header.checkpoints;
@@ -161,6 +168,7 @@ std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& conf
     stats->compressed_size = file.size();
     for (const auto& p : payload) stats->payload_size += p.size();
     stats->ideal_bits = header.ideal_bits;
+    stats->memory_estimate = static_cast<uint64_t>(memory_estimate(config, input.size()));
     stats->n_params = r.n_params;
     fill_engine_stats(r, device, stats);
     stats->seconds = std::chrono::duration<double>(t1 - t0).count();
@@ -178,8 +186,18 @@ std::vector<uint8_t> decompress(std::span<const uint8_t> file, const RunOptions&
   const Device device =
       parse_device(options.device.empty() ? h.fingerprint.device_kind : options.device);
   const uint32_t threads = options.threads ? options.threads : h.fingerprint.threads;
+  if (const uint32_t hw = hardware_threads(); threads > hw && !options.force)
+    throw Error(ErrorKind::kUnsupported,
+                "decoding needs " + std::to_string(threads) +
+                    " intra-op threads (the encoder's count, recorded in the file); this process "
+                    "may use " + std::to_string(hw) + " hardware threads (--force runs them anyway)");
   const std::string diffs = check_fingerprint(
       h.fingerprint, current_fingerprint(device_name(device), threads), options.force);
+  if (device == Device::kCuda && options.device.empty() && gpu_memory_bytes() == 0)
+    throw Error(ErrorKind::kUnsupported,
+                "this file was made on a GPU (" + h.fingerprint.device_name +
+                    "); no CUDA GPU is visible to this process, and a GPU file decodes only on "
+                    "the same GPU model");
   check_memory(h.config, h.original_size, "decoding this file", device);
   init_runtime(device, threads);
   const auto t0 = std::chrono::steady_clock::now();
@@ -203,12 +221,17 @@ std::vector<uint8_t> decompress(std::span<const uint8_t> file, const RunOptions&
     stats->compressed_size = file.size();
     for (uint32_t s : h.stream_sizes) stats->payload_size += s;
     stats->ideal_bits = ideal_bits;
+    stats->memory_estimate = static_cast<uint64_t>(memory_estimate(h.config, h.original_size));
     stats->n_params = r.n_params;
     fill_engine_stats(r, device, stats);
     stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   return out;
 }
+
+uint64_t container_header_size(std::span<const uint8_t> prefix) { return header_size(prefix); }
+
+uint64_t container_file_size(std::span<const uint8_t> header) { return container_size(header); }
 
 FileInfo inspect(std::span<const uint8_t> file) {
   const Header h = parse_header(file);

@@ -50,8 +50,8 @@ class ByteStage : public CodingStage {
     for (int64_t t = 0; t < steps; ++t) {
       const uint64_t pos = start + static_cast<uint64_t>(t);
       for (int64_t s = 0; s < B; ++s)
-        if (layout_.live(static_cast<uint32_t>(s), pos))
-          ideal_bits_ -= std::log2(static_cast<double>(p[t * B + s]));
+        if (layout_.live(static_cast<uint32_t>(s), pos))  // a float32 p may underflow to 0
+          ideal_bits_ -= std::log2(p[t * B + s] > 0 ? static_cast<double>(p[t * B + s]) : 0x1p-149);
     }
   }
 
@@ -112,10 +112,13 @@ class ByteEncoder final : public ByteStage {
 
 class ByteDecoder final : public ByteStage {
  public:
-  ByteDecoder(const StreamLayout& layout, std::vector<uint8_t>* tokens,
+  ByteDecoder(const StreamLayout& layout, std::span<uint8_t> tokens,
               const std::vector<std::span<const uint8_t>>& streams,
-              const std::vector<uint8_t>* expected)
-      : ByteStage(layout), tokens_(*tokens), expected_(expected) {
+              const std::vector<uint8_t>* expected, double ideal_bits)
+      : ByteStage(layout),
+        tokens_(tokens),
+        expected_(expected),
+        ideal_budget_(ideal_bits * (1.0 + kIdealSlack) + kIdealSlackBits) {
     decoders_.reserve(streams.size());
     for (const auto& s : streams) decoders_.emplace_back(s.data(), s.size());
   }
@@ -135,11 +138,39 @@ class ByteDecoder final : public ByteStage {
     }
   }
 
-  void finish() override {}
+  void finish_segment(uint64_t start, int64_t steps) override {
+    ByteStage::finish_segment(start, steps);
+    if (ideal_bits_ > ideal_budget_) throw over_budget(start, steps);
+  }
+
+  void finish() override {
+    for (size_t s = 0; s < decoders_.size(); ++s)
+      if (!decoders_[s].exhausted())
+        throw Error(ErrorKind::kCorrupt,
+                    "corrupt data: stream " + std::to_string(s) +
+                        " has coded bytes that decoding never read (bytes that do not belong "
+                        "to the stream); nothing was written");
+  }
 
  private:
-  std::vector<uint8_t>& tokens_;
+  // The ideal code length of a replay is the encoder's to the bit; a forced
+  // decode on another computation may differ slightly and still decode.
+  static constexpr double kIdealSlack = 0.01, kIdealSlackBits = 4096;
+
+  Error over_budget(uint64_t start, int64_t steps) const {
+    char msg[400];
+    std::snprintf(msg, sizeof msg,
+                  "decoding diverged or the file is corrupt: by stream position %llu the "
+                  "decoded bytes already cost %.0f bits under the model, more than the %.0f the "
+                  "file records for all of it; stopped there, nothing was written",
+                  static_cast<unsigned long long>(start + static_cast<uint64_t>(steps)),
+                  ideal_bits_, (ideal_budget_ - kIdealSlackBits) / (1.0 + kIdealSlack));
+    return Error(ErrorKind::kCorrupt, msg);
+  }
+
+  std::span<uint8_t> tokens_;
   const std::vector<uint8_t>* expected_;
+  double ideal_budget_;
   std::vector<coder::RangeDecoder> decoders_;
 };
 
@@ -174,10 +205,11 @@ std::unique_ptr<CodingStage> make_byte_encoder(const StreamLayout& layout,
 }
 
 std::unique_ptr<CodingStage> make_byte_decoder(const StreamLayout& layout,
-                                               std::vector<uint8_t>* tokens,
+                                               std::span<uint8_t> tokens,
                                                const std::vector<std::span<const uint8_t>>& streams,
-                                               const std::vector<uint8_t>* expected) {
-  return std::make_unique<ByteDecoder>(layout, tokens, streams, expected);
+                                               const std::vector<uint8_t>* expected,
+                                               double ideal_bits) {
+  return std::make_unique<ByteDecoder>(layout, tokens, streams, expected, ideal_bits);
 }
 
 }  // namespace nncomp

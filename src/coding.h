@@ -84,10 +84,16 @@ std::unique_ptr<CodingStage> make_byte_encoder(const StreamLayout& layout,
                                                std::vector<std::vector<uint8_t>>* payload);
 /// Decoder of `streams` (one per stream, the coded bytes): writes the decoded
 /// bytes into `tokens`. With `expected` (stream-major like tokens), each
-/// decoded byte is compared with it as it appears.
+/// decoded byte is compared with it as it appears (Error kVerify).
+/// `ideal_bits` is the file's record of the encoder's ideal code length: a
+/// decode whose own ideal length passes it (by more than rounding and the
+/// differences of a forced decode could explain) is not replaying the
+/// encoder, and stops at that segment with Error(kCorrupt); finish() throws
+/// kCorrupt if a stream has bytes that decoding never read.
 std::unique_ptr<CodingStage> make_byte_decoder(const StreamLayout& layout,
-                                               std::vector<uint8_t>* tokens,
+                                               std::span<uint8_t> tokens,
                                                const std::vector<std::span<const uint8_t>>& streams,
-                                               const std::vector<uint8_t>* expected);
+                                               const std::vector<uint8_t>* expected,
+                                               double ideal_bits);
 
 }  // namespace nncomp

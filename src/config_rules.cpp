@@ -13,6 +13,14 @@ namespace nncomp {
 namespace {
 
 constexpr double kMaxModelBytes = 256.0 * (1u << 30);  // 256 GiB: no machine has more for one run
+// Rates and factors of the optimizer and schedule: far above any useful value,
+// low enough that no product of them (lr × schedule × √(rows/cols), lr /
+// (1 − β1^t), 1 − lr × weight_decay) leaves the float32 range the optimizer
+// computes in.
+constexpr double kMaxRate = 1e4;
+// The process itself: LibTorch's libraries, allocator and thread pools (peak
+// RSS of a run of the tiny profile on 1 byte is about 330 MiB).
+constexpr double kBaselineBytes = 512.0 * (1u << 20);
 
 // "16, 32, 64 or 128".
 std::string or_list(std::span<const uint32_t> values) {
@@ -73,25 +81,40 @@ std::string config_problem(const Config& c) {
     return fmt::format(
         "model, caches and training activations would need {:.0f} GiB (limit {:.0f} GiB)",
         need / (1u << 30), kMaxModelBytes / (1u << 30));
-  if (bad(check_double("muon_lr", o.muon_lr))) return p;
+  if (bad(check_double("muon_lr", o.muon_lr, false, kMaxRate))) return p;
   if (bad(check_double("muon_momentum", o.muon_momentum, false, 1.0))) return p;
   if (bad(check_range("ns_steps", o.ns_steps, 0, 100))) return p;
-  if (bad(check_double("adam_lr", o.adam_lr))) return p;
-  if (bad(check_double("adam_beta1", o.adam_beta1, false, 1.0))) return p;
-  if (bad(check_double("adam_beta2", o.adam_beta2, false, 1.0))) return p;
-  if (bad(check_double("adam_eps", o.adam_eps))) return p;
-  if (bad(check_double("weight_decay", o.weight_decay))) return p;
-  if (bad(check_double("lr_end_frac", o.lr_end_frac))) return p;
+  if (bad(check_double("adam_lr", o.adam_lr, false, kMaxRate))) return p;
+  if (bad(check_fraction_below_one("adam_beta1", o.adam_beta1))) return p;
+  if (bad(check_fraction_below_one("adam_beta2", o.adam_beta2))) return p;
+  if (bad(check_double("adam_eps", o.adam_eps, false, kMaxRate))) return p;
+  if (bad(check_double("weight_decay", o.weight_decay, false, kMaxRate))) return p;
+  if (bad(check_double("lr_end_frac", o.lr_end_frac, false, kMaxRate))) return p;
   return {};
+}
+
+uint32_t choose_checkpoint_segments(uint64_t size, const EngineConfig& engine) {
+  const uint64_t per_segment = static_cast<uint64_t>(engine.n_streams) * engine.seg_len;
+  const uint64_t want = std::max<uint64_t>(65536, size / 256);
+  const uint64_t segments = std::max<uint64_t>(1, (want + per_segment - 1) / per_segment);
+  return static_cast<uint32_t>(std::min<uint64_t>(segments, UINT32_MAX));  // u32 in the header
 }
 
 double memory_estimate(const Config& c, uint64_t original_size) {
   const models::KindSpec* kind = models::find_kind(c.model.kind);
   if (!kind) return 0;  // config_problem names the kind first
-  // Weights, gradients and two optimizer moments: 4 float32 copies.
-  const double weights = 16.0 * kind->n_params(c.model);
-  // Input/output bytes: the stream-major token buffer and the caller's copy.
-  return weights + kind->state_bytes(c) + 2.0 * static_cast<double>(original_size);
+  const double d = c.model.d_model, f = c.model.ffn_mult;
+  const double B = c.engine.n_streams, S = c.engine.seg_len, C = c.engine.ctx_len;
+  // Weights, gradients and two optimizer moments: 4 float32 copies; Muon's
+  // Newton–Schulz temporaries of the largest matrix (f·d × d).
+  const double weights = 16.0 * kind->n_params(c.model) + 4.0 * (5.0 * f * d * d + 2.0 * d * d);
+  // The engine's per-stream buffers: the step tables (probabilities and cdf,
+  // 513 floats per step and stream), the training logits with their
+  // gradient and loss (3 × 256 floats), the token windows and transfers.
+  const double engine = B * S * 4.0 * (513.0 + 768.0 + 16.0) + B * C * 24.0;
+  // The input, the stream-major token buffer and the coded output.
+  const double data = 3.0 * static_cast<double>(original_size);
+  return kBaselineBytes + weights + kind->run_bytes(c) + engine + data;
 }
 
 }  // namespace nncomp

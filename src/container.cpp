@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <limits>
@@ -73,8 +74,8 @@ class ByteReader {
     if (n > body_.size() - pos_)
       throw Error(ErrorKind::kCorrupt,
                   fmt::format("corrupt header: header body ends inside field {} "
-                              "(needs {} bytes at offset {}, body has {})",
-                              field, n, kPrefixSize + pos_, body_.size()));
+                              "(needs {} bytes at file offset {}; the body ends at offset {})",
+                              field, n, kPrefixSize + pos_, kPrefixSize + body_.size()));
   }
   uint64_t get(int bytes, std::string_view field) {
     need(static_cast<uint64_t>(bytes), field);
@@ -169,6 +170,8 @@ std::string scalar_problem(const Header& h) {
     return fmt::format("freq_bits {} unsupported (format v1 requires 24)", h.freq_bits);
   const Fingerprint& f = h.fingerprint;
   if (bad(check_string("device_kind", f.device_kind))) return p;
+  if (f.device_kind != "cpu" && f.device_kind != "cuda")
+    return fmt::format("device_kind '{}' unknown (cpu, cuda)", f.device_kind);
   if (bad(check_string("device_name", f.device_name))) return p;
   if (bad(check_string("cpu_capability", f.cpu_capability))) return p;
   if (bad(check_string("torch_version", f.torch_version))) return p;
@@ -177,8 +180,13 @@ std::string scalar_problem(const Header& h) {
   if (bad(check_range("threads", f.threads, 1, 65536))) return p;
   if (bad(check_range("sm_count", f.sm_count, 0, 65536))) return p;
   if (bad(check_range("original_size", h.original_size, 0, kMaxOriginalSize))) return p;
-  if (h.original_size > 0 && h.checkpoint_segments == 0)
-    return "checkpoint_segments is 0 for a non-empty input";
+  // The encoder's spacing is a function of the fields above; anything else
+  // would let a file put its first checkpoint arbitrarily far away.
+  if (const uint32_t want = choose_checkpoint_segments(h.original_size, h.config.engine);
+      h.checkpoint_segments != want)
+    return fmt::format(
+        "checkpoint_segments {} is not the {} that original_size, n_streams and seg_len imply",
+        h.checkpoint_segments, want);
   return {};
 }
 
@@ -190,6 +198,17 @@ std::string checkpoint_count_problem(const Header& h, uint64_t count) {
       "checkpoint count {} does not match the {} implied by original_size, n_streams, "
       "seg_len and checkpoint_segments",
       count, expected);
+}
+
+// A stream that holds no input bytes codes nothing: its coded size is 0.
+std::string empty_stream_problem(const Header& h) {
+  const uint64_t n = h.config.engine.n_streams;
+  const uint64_t L = h.original_size / n + (h.original_size % n != 0);
+  for (uint64_t s = 0; s < h.stream_sizes.size(); ++s)
+    if (s * L >= h.original_size && h.stream_sizes[s] != 0)
+      return fmt::format("stream {} holds no input bytes but has {} coded bytes", s,
+                         h.stream_sizes[s]);
+  return {};
 }
 
 std::string stream_count_problem(const Header& h, uint64_t count) {
@@ -251,7 +270,9 @@ void write_body(ByteWriter& w, const Header& h) {
   w.u64(h.payload_xxh64);
 }
 
-ParsedContainer parse_impl(std::span<const uint8_t> file, bool verify_payload) {
+// Steps 1–3 of the validation order: magic, version, header length; returns
+// the size of the whole header.
+uint64_t check_prefix(std::span<const uint8_t> file) {
   if (file.size() < kMagicSize || std::memcmp(file.data(), kMagic, kMagicSize) != 0)
     throw Error(ErrorKind::kNotOurs, "not an nncomp file (no nncomp magic at the start)");
   if (file.size() < kPrefixSize)
@@ -268,8 +289,19 @@ ParsedContainer parse_impl(std::span<const uint8_t> file, bool verify_payload) {
   if (header_len > kMaxHeaderLen)
     throw_corrupt(fmt::format("header length {} exceeds the limit of {} bytes", header_len,
                               kMaxHeaderLen));
-  const uint64_t body_end = kPrefixSize + uint64_t{header_len};
-  const uint64_t header_end = body_end + kChecksumSize;
+  return kPrefixSize + uint64_t{header_len} + kChecksumSize;
+}
+
+// Steps 3–5: the header checksum and every field; `file` holds at least the
+// whole header. Returns the header and the sizes it declares.
+struct ParsedHeader {
+  Header header;
+  uint64_t header_size = 0, payload_size = 0;
+};
+ParsedHeader parse_fields(std::span<const uint8_t> file) {
+  const uint64_t header_end = check_prefix(file);
+  const uint64_t body_end = header_end - kChecksumSize;
+  const auto header_len = static_cast<uint32_t>(body_end - kPrefixSize);
   if (file.size() < header_end)
     throw Error(ErrorKind::kTruncated,
                 fmt::format("truncated: header needs {} bytes, file has {}", header_end,
@@ -338,12 +370,19 @@ ParsedContainer parse_impl(std::span<const uint8_t> file, bool verify_payload) {
     if (__builtin_add_overflow(payload_len, uint64_t{s}, &payload_len))
       throw_corrupt("stream sizes overflow when summed");
   }
+  if (std::string p = empty_stream_problem(h); !p.empty()) throw_corrupt(p);
   h.payload_xxh64 = r.u64("payload_xxh64");
   if (r.remaining() != 0)
     throw_corrupt(fmt::format("header length {} leaves {} unused bytes after payload_xxh64",
                               header_len, r.remaining()));
+  return {std::move(h), header_end, payload_len};
+}
 
-  const std::span<const uint8_t> payload = file.subspan(header_end);
+ParsedContainer parse_impl(std::span<const uint8_t> file, bool verify_payload) {
+  ParsedHeader parsed = parse_fields(file);
+  Header& h = parsed.header;
+  const uint64_t payload_len = parsed.payload_size;
+  const std::span<const uint8_t> payload = file.subspan(parsed.header_size);
   if (payload.size() < payload_len)
     throw Error(ErrorKind::kTruncated,
                 fmt::format("truncated: payload has {} of {} bytes", payload.size(),
@@ -356,11 +395,18 @@ ParsedContainer parse_impl(std::span<const uint8_t> file, bool verify_payload) {
     throw Error(ErrorKind::kCorrupt, "payload checksum mismatch (corrupt data)");
 
   ParsedContainer out;
-  out.streams.reserve(n_sizes);
+  out.streams.reserve(h.stream_sizes.size());
   size_t offset = 0;
-  for (uint32_t s : h.stream_sizes) {
-    out.streams.push_back(payload.subspan(offset, s));
-    offset += s;
+  for (size_t i = 0; i < h.stream_sizes.size(); ++i) {
+    out.streams.push_back(payload.subspan(offset, h.stream_sizes[i]));
+    offset += h.stream_sizes[i];
+    // The encoder's flush drops every trailing zero byte (the decoder reads
+    // bytes past the end as zero), so a stream it wrote never ends in one.
+    if (verify_payload && !out.streams.back().empty() && out.streams.back().back() == 0)
+      throw Error(ErrorKind::kCorrupt,
+                  fmt::format("corrupt container: stream {} ends in a zero byte, which the "
+                              "coder's flush never writes",
+                              i));
   }
   out.header = std::move(h);
   return out;
@@ -396,6 +442,12 @@ std::vector<uint8_t> write_container(Header header,
     fail(p);
   if (std::string p = check_double("ideal_bits", header.ideal_bits); !p.empty()) fail(p);
   if (std::string p = stream_count_problem(header, streams.size()); !p.empty()) fail(p);
+  header.stream_sizes.clear();
+  for (const std::vector<uint8_t>& s : streams) {
+    header.stream_sizes.push_back(static_cast<uint32_t>(std::min<size_t>(s.size(), UINT32_MAX)));
+    if (!s.empty() && s.back() == 0) fail("a stream ends in a zero byte");
+  }
+  if (std::string p = empty_stream_problem(header); !p.empty()) fail(p);
 
   std::unique_ptr<XXH64_state_t, decltype(&XXH64_freeState)> state(XXH64_createState(),
                                                                    &XXH64_freeState);
@@ -431,6 +483,13 @@ std::vector<uint8_t> write_container(Header header,
   out.reserve(out.size() + payload_len);
   for (const std::vector<uint8_t>& s : streams) out.insert(out.end(), s.begin(), s.end());
   return out;
+}
+
+uint64_t header_size(std::span<const uint8_t> prefix) { return check_prefix(prefix); }
+
+uint64_t container_size(std::span<const uint8_t> header) {
+  const ParsedHeader p = parse_fields(header);
+  return p.header_size + p.payload_size;
 }
 
 ParsedContainer parse_container(std::span<const uint8_t> file) {

@@ -71,4 +71,13 @@ ParsedContainer parse_container(std::span<const uint8_t> file);
 /// but its length is. Same errors as parse_container.
 Header parse_header(std::span<const uint8_t> file);
 
+/// For reading a file in pieces: the size of the whole header (prefix, body,
+/// checksum) of a file that starts with `prefix` (its first ≥ 14 bytes), after
+/// checking the magic, the version and the header length's bound (the
+/// validation order's steps 1–3; the same errors).
+uint64_t header_size(std::span<const uint8_t> prefix);
+/// The size of the whole file that `header` (its first header_size() bytes)
+/// announces, after checking the header completely (steps 1–5).
+uint64_t container_size(std::span<const uint8_t> header);
+
 }  // namespace nncomp

@@ -22,7 +22,7 @@ namespace {
 // from .. from+count-1 of every stream, 0 where a position is < 0:
 // stream-major [B, count] (`by_step` false) or step-major [count, B]
 // (`by_step` true).
-void fill_token_window(const std::vector<uint8_t>& tokens, uint64_t L, int64_t B, int64_t from,
+void fill_token_window(std::span<const uint8_t> tokens, uint64_t L, int64_t B, int64_t from,
                        int64_t count, bool by_step, torch::Tensor& out) {
   int64_t* p = out.data_ptr<int64_t>();
   for (int64_t s = 0; s < B; ++s)
@@ -35,7 +35,7 @@ void fill_token_window(const std::vector<uint8_t>& tokens, uint64_t L, int64_t B
 
 // The checkpoint value of stream positions [p0, p1): the low 32 bits of
 // XXH64 of those bytes of every stream, stream-major (docs/FORMAT.md).
-uint32_t checkpoint_hash(const std::vector<uint8_t>& tokens, const StreamLayout& layout,
+uint32_t checkpoint_hash(std::span<const uint8_t> tokens, const StreamLayout& layout,
                          uint64_t p0, uint64_t p1) {
   XXH64_state_t* st = XXH64_createState();
   XXH64_reset(st, 0);
@@ -71,8 +71,8 @@ Error divergence_error(size_t index, size_t count, const StreamLayout& layout, u
                          ", ...; stream s starts at offset s x " + str(L) + ")";
   return Error(ErrorKind::kCorrupt,
                "decoding diverged at checkpoint " + str(index + 1) + " of " + str(count) +
-                   ": the decoded " + where +
-                   " differ from what was compressed; stopped there, nothing was written. "
+                   ": the checksum of the decoded " + where +
+                   " is not the one the file recorded; stopped there, nothing was written. "
                    "Probable cause: " +
                    (cause.empty() ? "a computation that differs from the encoder's, or a "
                                     "payload damaged behind valid checksums"
@@ -90,7 +90,7 @@ class Checkpoints {
   void after_segment(uint64_t seg, uint64_t n_segments, uint64_t end) {
     if ((seg + 1) % job_.checkpoint_segments != 0 && seg + 1 != n_segments) return;
     std::vector<uint32_t>& log = *job_.checkpoints;
-    const uint32_t h = checkpoint_hash(*job_.tokens, layout_, group_start_, end);
+    const uint32_t h = checkpoint_hash(job_.tokens, layout_, group_start_, end);
     if (!decoding_) {
       log.push_back(h);
     } else if (index_ >= log.size() || log[index_] != h) {
@@ -143,17 +143,10 @@ AfterTrainHook set_after_train_hook(AfterTrainHook hook) {
 }
 }  // namespace testing
 
-uint32_t choose_checkpoint_segments(uint64_t size, const EngineConfig& engine) {
-  const uint64_t per_segment = static_cast<uint64_t>(engine.n_streams) * engine.seg_len;
-  const uint64_t want = std::max<uint64_t>(65536, size / 256);
-  const uint64_t segments = std::max<uint64_t>(1, (want + per_segment - 1) / per_segment);
-  return static_cast<uint32_t>(std::min<uint64_t>(segments, UINT32_MAX));  // u32 in the header
-}
-
 EngineResult run_engine(const EngineJob& job) {
   const Config& cfg = *job.config;
   const StreamLayout& layout = *job.layout;
-  const std::vector<uint8_t>& tokens = *job.tokens;
+  const std::span<const uint8_t> tokens = job.tokens;
   CodingStage& coding = *job.coding;
   const int64_t B = cfg.engine.n_streams, S = cfg.engine.seg_len, C = cfg.engine.ctx_len;
   const int64_t V = models::kVocab;

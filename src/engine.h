@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,21 +24,16 @@
 
 namespace nncomp {
 
-/// The segment count per divergence checkpoint chosen for an input: enough
-/// segments to cover max(64 KiB, size/256) bytes, at least one and at most
-/// 2^32 - 1 (the header's u32 field).
-uint32_t choose_checkpoint_segments(uint64_t size, const EngineConfig& engine);
-
 /// One run of the engine. `tokens` has n_streams·L bytes, stream-major, zero
 /// beyond each stream's length: the input when encoding, filled in by the
-/// coding stage when decoding. `coding` codes in one direction;
+/// coding stage when decoding (src/layout.h, ZeroBuffer). `coding` codes in one direction;
 /// `checkpoints` is filled when the stage encodes and checked when it
 /// decodes: Error(kCorrupt) at the first mismatch, naming the positions of
 /// the group and `divergence_cause`.
 struct EngineJob {
   const Config* config = nullptr;
   const StreamLayout* layout = nullptr;
-  std::vector<uint8_t>* tokens = nullptr;
+  std::span<uint8_t> tokens;
   CodingStage* coding = nullptr;
   uint32_t checkpoint_segments = 1;
   std::vector<uint32_t>* checkpoints = nullptr;

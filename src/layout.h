@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <span>
 #include <vector>
 
 namespace nncomp {
@@ -34,6 +38,27 @@ struct StreamLayout {
     for (uint64_t size : original_stream_sizes) n += std::min(p1, size) - std::min(p0, size);
     return n;
   }
+};
+
+/// A zeroed buffer of `size` bytes whose pages are committed only when
+/// written (calloc maps large blocks from the kernel's zero pages): a
+/// decoder's token buffer is sized by the file's original_size, and a hostile
+/// or diverging file should cost memory only for the bytes it really decodes.
+class ZeroBuffer {
+ public:
+  explicit ZeroBuffer(size_t size)
+      : data_(static_cast<uint8_t*>(std::calloc(size ? size : 1, 1))), size_(size) {
+    if (!data_) throw std::bad_alloc();
+  }
+  std::span<uint8_t> span() { return {data_.get(), size_}; }
+  const uint8_t* data() const { return data_.get(); }
+
+ private:
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t, Free> data_;
+  size_t size_;
 };
 
 }  // namespace nncomp

@@ -8,6 +8,7 @@
 #include <torch/version.h>
 #include <torch/torch.h>
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -114,7 +115,7 @@ void init_runtime(Device device, uint32_t threads) {
   if (threads == 0) throw Error(ErrorKind::kUsage, "--threads must be at least 1");
   if (device == Device::kCuda) {
     if (!torch::cuda::is_available())
-      throw Error(ErrorKind::kUnsupported, "--device cuda: no CUDA GPU is visible to this process");
+      throw Error(ErrorKind::kUnsupported, "device cuda: no CUDA GPU is visible to this process");
     static std::once_flag cuda_once;
     std::call_once(cuda_once, [] {
       // Fixed cuBLAS workspaces (needed for determinism before LibTorch made
@@ -182,6 +183,15 @@ std::string check_fingerprint(const Fingerprint& file, const Fingerprint& here, 
 uint64_t gpu_memory_bytes() {
   if (!torch::cuda::is_available()) return 0;
   return static_cast<uint64_t>(at::cuda::getCurrentDeviceProperties()->totalGlobalMem);
+}
+
+uint32_t hardware_threads() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+    return static_cast<uint32_t>(CPU_COUNT(&set));
+  const long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<uint32_t>(n) : 1;
 }
 
 uint64_t physical_memory_bytes() {

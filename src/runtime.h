@@ -28,6 +28,9 @@ void init_runtime(Device device, uint32_t threads);
 /// (its kernel capability is); a GPU's name and SM count are.
 std::string check_fingerprint(const Fingerprint& file, const Fingerprint& here, bool force);
 
+/// Hardware threads this process may run on (its CPU affinity; at least 1).
+uint32_t hardware_threads();
+
 /// Physical memory of this machine in bytes (0 if unknown).
 uint64_t physical_memory_bytes();
 

@@ -70,6 +70,17 @@ TEST(api_Sample, RoundTripStatsAndInspect) {
   const Header h = parse_container(file).header;
   EXPECT_EQ(h.checkpoints, spec_checkpoints(input, config.engine, h.checkpoint_segments));
   EXPECT_EQ(info.n_checkpoints, 2u);
+
+  // A flipped checkpoint (every checksum resealed) stops the decode there, named.
+  for (int flip : {0, 1}) {
+    const Bytes bad = reseal(file, [&](Header& hh, std::vector<Bytes>&) {
+      hh.checkpoints[static_cast<size_t>(flip)] ^= 0x80000000u;
+    });
+    const std::string msg =
+        expect_error([&] { decompress(bad, one_thread()); }, ErrorKind::kCorrupt);
+    EXPECT_TRUE(contains(msg, "diverged at checkpoint " + std::to_string(flip + 1) + " of 2"))
+        << msg;
+  }
 }
 
 }  // namespace

@@ -14,6 +14,7 @@ if [ $# -ne 2 ]; then
 fi
 NN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 SAMPLE=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)  # tests/, for craft.py
 [ -x "$NN" ] || { echo "not executable: $NN" >&2; exit 2; }
 [ -f "$SAMPLE" ] || { echo "no sample: $SAMPLE" >&2; exit 2; }
 
@@ -246,7 +247,7 @@ expect_usage "unknown profile" "profile" x.nnc c -p huge -t 1 -q small x.nnc
 expect_usage "unknown model" "model" x.nnc c -m lstm -p tiny -t 1 -q small x.nnc
 expect_usage "rwkv with a context window" "ctx_len" x.nnc c -m rwkv -p tiny --ctx-len 8 -t 1 -q small x.nnc
 expect_error "--device cuda" "cuda" x.nnc c --device cuda "${FAST[@]}" small x.nnc
-expect_usage "--n-streams 0" "n_streams" x.nnc c --n-streams 0 "${FAST[@]}" small x.nnc
+expect_usage "--n-streams 0" "n.streams" x.nnc c --n-streams 0 "${FAST[@]}" small x.nnc
 expect_error "info of a missing file" "cannot open|no such" "" info nope.nnc
 
 # ---- bad input files ------------------------------------------------------------
@@ -346,6 +347,131 @@ else
 fi
 
 expect_error "other thread count" "threads" x.out d -q -t 2 small.nnc x.out
+
+# ---- hostile files and odd paths -----------------------------------------------------
+# Files are edited field by field from docs/FORMAT.md's table and resealed (both
+# checksums recomputed) by tests/craft.py, so that the field checks, not the
+# checksums, must catch them.
+
+CRAFT=("python3" "$HERE/craft.py")
+python3 -c 'import xxhash' 2>/dev/null || fail "python3 with the xxhash module is needed (bash .ci/setup.sh installs it)"
+craft() { "${CRAFT[@]}" "$@" || fail "craft.py $*"; }
+seconds_of() {  # seconds_of CMD...: runs it (status in RC), sets SECS
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$@" >out.txt 2>err
+  RC=$?
+  t1=$(date +%s.%N)
+  SECS=$(echo "$t1 - $t0" | bc)
+}
+
+# Writing into character devices and FIFOs, never replacing them.
+expect_ok "decompress into /dev/null without -f" d -q small.nnc /dev/null
+if [ "$(id -u)" -eq 0 ] && mknod devnull c 1 3 2>/dev/null && mknod devfull c 1 7 2>/dev/null; then
+  expect_ok "-f into a character device" d -q -f small.nnc devnull
+  CHECK="-f leaves a character device in place"
+  [ -c devnull ] || fail "devnull is no longer a character device"
+  pass
+  expect_error "-f into a copy of /dev/full" "No space left" "" d -q -f small.nnc devfull
+  CHECK="-f leaves /dev/full's copy in place"
+  [ -c devfull ] || fail "devfull is no longer a character device"
+  pass
+else
+  echo "skip: character devices of our own (not root, or mknod refused)"
+fi
+mkfifo fifo
+cat fifo >fifo.out &
+CAT_PID=$!
+expect_ok "decompress into a FIFO" d -q small.nnc fifo
+wait "$CAT_PID"
+CHECK="the FIFO got the bytes"
+cmp -s small fifo.out || fail "what came out of the FIFO differs from the original"
+[ -p fifo ] || fail "fifo is no longer a FIFO"
+pass
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' sock
+expect_error "onto a socket, even with -f" "socket" "" d -q -f small.nnc sock
+[ -S sock ] || fail "the socket was replaced"
+
+# A file's thread count is bounded by the machine's; so is -t.
+craft small.nnc threads64.nnc fingerprint.threads=64
+seconds_of "$NN" d -q threads64.nnc x.out
+CHECK="a file asking for 64 threads is refused at once"
+[ "$RC" -eq 1 ] || fail "exit status $RC"
+grep -qE "needs 64 intra-op threads.*may use [0-9]+ hardware threads" err || fail "message: $(head -n1 err)"
+[ "$(echo "$SECS < 10" | bc)" -eq 1 ] || fail "took $SECS s"
+[ ! -e x.out ] || fail "output written"
+pass "$(head -n 1 err)"
+expect_usage "-t 1000 on compression" "threads 1000 exceed" x.nnc c -p tiny -q -t 1000 one x.nnc
+
+# Decode bombs: an original_size far past the payload.
+craft small.nnc bomb1.nnc original_size=4294967296 checkpoint_segments=4294967295
+expect_error "checkpoint spacing other than the encoder's" "checkpoint_segments 4294967295 is not the" \
+  x.out d -q bomb1.nnc x.out
+craft small.nnc bomb2.nnc --checkpoints=256 original_size=4294967296 checkpoint_segments=262144
+CHECK="a 2^32-byte original_size behind a small payload stops early, small"
+/usr/bin/time -f "%e %M" -o bomb.time "$NN" d -q bomb2.nnc x.out 2>err
+RC=$?
+[ "$RC" -eq 1 ] || fail "exit status $RC"
+grep -q "diverged or the file is corrupt" err || fail "message: $(head -n1 err)"
+read -r secs kib < <(tail -n 1 bomb.time)
+[ "$(echo "$secs < 30" | bc)" -eq 1 ] || fail "took $secs s"
+[ "$kib" -lt $((1536 * 1024)) ] || fail "peak RSS $kib KiB"
+[ ! -e x.out ] || fail "output written"
+pass "$secs s, $kib KiB: $(head -n 1 err)"
+
+# Rates beyond float32, odd head sizes and unknown devices: corrupt files.
+expect_usage "--adam-lr 1e39" "adam_lr" x.nnc c "${FAST[@]}" --adam-lr 1e39 small x.nnc
+craft small.nnc lr.nnc optim.muon_lr=1e39
+expect_error "muon_lr 1e39 in a file" "muon_lr" x.out d -q lr.nnc x.out
+craft small.nnc lr2.nnc optim.muon_lr=3.5e38
+expect_error "muon_lr 3.5e38 in a file" "muon_lr" x.out d -q lr2.nnc x.out
+craft small.nnc odd_head.nnc model.d_model=33
+expect_error "gpt with an odd head_dim" "head_dim 33.*even" x.out d -q odd_head.nnc x.out
+expect_error "info: gpt with an odd head_dim" "head_dim 33" "" info odd_head.nnc
+craft small.nnc tpu.nnc fingerprint.device_kind=tpu
+expect_error "device_kind tpu" "device_kind 'tpu' unknown" x.out d -q tpu.nnc x.out
+
+# Negative and zero option values.
+expect_usage "--threads -1" "--threads must be an integer in 1..65536, not '-1'" x.nnc c -p tiny -q --threads -1 small x.nnc
+expect_usage "-t 0" "--threads must be an integer" x.nnc c -p tiny -q -t 0 small x.nnc
+expect_usage "--n-streams -1" "--n-streams must be an integer.*'-1'" x.nnc c "${FAST[@]}" --n-streams -1 small x.nnc
+expect_usage "--seed -1" "--seed must be an integer.*'-1'" x.nnc c "${FAST[@]}" --seed -1 small x.nnc
+expect_usage "--ctx-len junk" "--ctx-len must be an integer.*'8x'" x.nnc c "${FAST[@]}" --ctx-len 8x small x.nnc
+
+# Payload bytes that no decoder reads.
+craft small.nnc junk.nnc "--append-stream=0:$(head -c 1024 /dev/urandom | od -An -tx1 | tr -d ' \n')ff"
+expect_error "junk appended inside a stream" "never read|diverged|corrupt|checksum" x.out d -q junk.nnc x.out
+craft empty.nnc empty_junk.nnc "--set-stream=0:$(head -c 637 "$SAMPLE" | od -An -tx1 | tr -d ' \n')"
+expect_error "a payload behind original_size 0" "holds no input bytes but has 637 coded bytes" \
+  x.out d -q empty_junk.nnc x.out
+craft small.nnc zero_end.nnc "--append-stream=1:00"
+expect_error "a stream ending in a zero byte" "ends in a zero byte" x.out d -q zero_end.nnc x.out
+
+# Every output path is checked before the work starts.
+expect_error "--stats into a missing directory" "nodir/s.json" x.out d -q small.nnc x.out --stats nodir/s.json
+expect_error "OUT is a directory" "is a directory" "" d -q small.nnc adir
+expect_error "OUT is a directory, with -f" "is a directory" "" d -q -f small.nnc adir
+[ -d adir ] || fail "the directory was replaced"
+LONG=$(printf 'x%.0s' $(seq 1 5000))
+expect_error "OUT of 5000 bytes" "too long" "" d -q small.nnc "$LONG"
+expect_usage "d --device foo" "unknown device 'foo'" x.out d -q --device foo small.nnc x.out
+
+# Inputs are read no further than their header announces.
+seconds_of timeout 20 "$NN" d -q /dev/zero x.out
+CHECK="d /dev/zero: not ours, at once"
+[ "$RC" -eq 1 ] && grep -q "not an nncomp file" err || fail "exit status $RC: $(head -n1 err)"
+pass "$SECS s"
+seconds_of timeout 20 "$NN" info /dev/zero
+CHECK="info /dev/zero: not ours, at once"
+[ "$RC" -eq 1 ] && grep -q "not an nncomp file" err || fail "exit status $RC: $(head -n1 err)"
+pass "$SECS s"
+
+# The same file under another name.
+cp small.nnc self.nnc
+expect_usage "d -f self.nnc ./self.nnc" "same file" "" d -q -f self.nnc ./self.nnc
+ln self.nnc self_link.nnc
+expect_usage "a hard link of IN as OUT" "same file" "" d -q -f self.nnc self_link.nnc
+cmp -s self.nnc small.nnc || fail "the input was changed"
 
 # ---- existing output ------------------------------------------------------------
 
@@ -452,6 +578,6 @@ fi
 # (Last, so that a failure here does not hide the checks above.)
 
 expect_usage "negative learning rate" "lr" x.nnc c "${FAST[@]}" --lr -1 small x.nnc
-expect_usage "NaN end learning rate" "lr_end" x.nnc c "${FAST[@]}" --lr-end nan small x.nnc
+expect_usage "NaN end learning rate" "lr.end" x.nnc c "${FAST[@]}" --lr-end nan small x.nnc
 
 echo "$PASSED passed, 0 failed"

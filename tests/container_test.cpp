@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "models/kinds.h"
+#include "src/config_rules.h"
 #include "src/container.h"
 #include "tests/format_doc.h"
 
@@ -119,9 +120,11 @@ Header full_header() {
   h.config.seed = 0x0123456789abcdefULL;
   h.fingerprint = {"cuda", "NVIDIA H100 80GB HBM3 — ünïcode", "AVX512", "2.11.0", "12.8",
                    "nncomp 0.1.0", 8, 132};
-  h.original_size = 1000;  // L = 200, segments = ceil(200 / 7) = 29
+  h.original_size = 500000;  // L = 100000, segments = ceil(100000 / 7) = 14286
   h.original_xxh64 = 0xfeedfacecafebeefULL;
-  h.checkpoint_segments = 4;  // ceil(29 / 4) = 8 checkpoints
+  // The encoder's spacing: ceil(65536 / (5·7)) = 1873 segments, so
+  // ceil(14286 / 1873) = 8 checkpoints.
+  h.checkpoint_segments = choose_checkpoint_segments(h.original_size, h.config.engine);
   h.checkpoints = {1, 2, 0xffffffffu, 4, 5, 6, 7, 0x80000000u};
   h.ideal_bits = 1234.5625;
   h.stream_sizes = {99, 99};  // must be replaced by write_container
@@ -141,7 +144,7 @@ Bytes small_file() {
   h.config.engine = {2, 4, 8};
   h.fingerprint = {"cpu", "x", "AVX2", "2.11.0", "", "b", 1, 0};
   h.original_size = 10;  // L = 5, segments = 2, one checkpoint
-  h.checkpoint_segments = 2;
+  h.checkpoint_segments = choose_checkpoint_segments(h.original_size, h.config.engine);
   h.checkpoints = {77};
   return write_container(h, {{10, 20, 30}, {40, 50}});
 }
@@ -269,7 +272,7 @@ TEST(Container, RoundTripFullHeader) {
   EXPECT_EQ(get_le(f, kOffFreqBits, 1), 24u);
   const Tail t = tail_of(f);
   EXPECT_EQ(get_le(f, t.threads, 4), 8u);
-  EXPECT_EQ(get_le(f, t.original_size, 8), 1000u);
+  EXPECT_EQ(get_le(f, t.original_size, 8), 500000u);
   EXPECT_EQ(get_le(f, t.checkpoint_count, 4), 8u);
   EXPECT_EQ(get_le(f, t.stream_count, 4), 5u);
   EXPECT_EQ(get_le(f, kOffHeaderLen, 4), t.checksum - 14);
@@ -280,6 +283,8 @@ TEST(Container, RoundTripFullHeader) {
 TEST(Container, RoundTripEmptyInput) {
   Header h;  // defaults, original_size 0: no segments, no checkpoints
   h.config.engine.n_streams = 3;
+  h.fingerprint.device_kind = "cpu";
+  h.checkpoint_segments = choose_checkpoint_segments(0, h.config.engine);
   const Bytes f = write_container(h, {{}, {}, {}});
   const ParsedContainer p = parse_container(f);
   EXPECT_EQ(p.header.original_size, 0u);
@@ -292,16 +297,18 @@ TEST(Container, RoundTripEmptyInput) {
 }
 
 TEST(Container, TypicalHeaderSize) {
-  // 16 streams, 100 MB input, checkpoints every 1024 segments: 191 checkpoints.
+  // 16 streams × seg 32, 100 MB input: groups of 100e6 / 256 bytes, i.e.
+  // 763 segments, and 256 checkpoints.
   Header h;
   h.fingerprint = {"cuda", "NVIDIA H100 80GB HBM3", "AVX2", "2.11.0", "12.8", "0.1.0", 1, 132};
   h.original_size = 100'000'000;
-  h.checkpoint_segments = 1024;
-  h.checkpoints.assign(checkpoint_count(h.original_size, h.config.engine, 1024), 0);
-  EXPECT_EQ(h.checkpoints.size(), 191u);
-  const Bytes f = write_container(h, std::vector<Bytes>(16));
-  // 213 fixed bytes + 44 string bytes + 4 per checkpoint + 4 per stream.
-  EXPECT_EQ(f.size(), 213u + 44u + 4u * 191u + 4u * 16u);
+  h.checkpoint_segments = choose_checkpoint_segments(h.original_size, h.config.engine);
+  EXPECT_EQ(h.checkpoint_segments, 763u);
+  h.checkpoints.assign(checkpoint_count(h.original_size, h.config.engine, h.checkpoint_segments), 0);
+  EXPECT_EQ(h.checkpoints.size(), 256u);
+  const Bytes f = write_container(h, std::vector<Bytes>(16, Bytes{1}));
+  // 213 fixed bytes + 44 string bytes + 4 per checkpoint + 4 per stream, and the payload.
+  EXPECT_EQ(f.size(), 213u + 44u + 4u * 256u + 4u * 16u + 16u);
 }
 
 // ---- writer refuses inconsistent headers -----------------------------------------
@@ -342,12 +349,16 @@ TEST(Container, WriterRejectsInconsistentHeader) {
                  "ideal_bits");
   }
   {
-    Header h;  // 16 GiB with checkpoints every segment: header over 1 MiB
-    h.config.engine = {1, 4096, 0};
-    h.original_size = uint64_t{1} << 34;  // 2^22 segments
-    h.checkpoint_segments = 1;
-    h.checkpoints.assign(checkpoint_count(h.original_size, h.config.engine, 1), 0);
-    expect_error([&] { write_container(h, {{}}); }, ErrorKind::kInternal, "header length");
+    Header h = full_header();
+    h.checkpoint_segments = 4;  // not the encoder's spacing
+    h.checkpoints.assign(checkpoint_count(h.original_size, h.config.engine, 4), 0);
+    expect_error([&] { write_container(h, full_streams()); }, ErrorKind::kInternal,
+                 "checkpoint_segments 4 is not the 1873");
+  }
+  {
+    std::vector<Bytes> s = full_streams();
+    s[0].push_back(0);  // the flush never leaves a trailing zero
+    expect_error([&] { write_container(full_header(), s); }, ErrorKind::kInternal, "zero byte");
   }
 }
 
@@ -505,7 +516,11 @@ TEST(Container, AbsurdFieldsAreRejectedByFieldChecks) {
        "device_kind is not printable"},
       {"threads 0", t.threads, 0, 4, ErrorKind::kCorrupt, "threads 0"},
       {"checkpoint_segments 0", t.checkpoint_segments, 0, 4, ErrorKind::kCorrupt,
-       "checkpoint_segments"},
+       "checkpoint_segments 0 is not the 1873"},
+      {"checkpoint_segments one more", t.checkpoint_segments, 1874, 4, ErrorKind::kCorrupt,
+       "checkpoint_segments 1874 is not the 1873"},
+      {"checkpoint_segments 2^32 - 1", t.checkpoint_segments, 0xffffffff, 4, ErrorKind::kCorrupt,
+       "checkpoint_segments 4294967295 is not"},
       {"checkpoint count huge", t.checkpoint_count, 0xffffffff, 4, ErrorKind::kCorrupt,
        "checkpoint count 4294967295"},
       {"checkpoint count off by one", t.checkpoint_count, 9, 4, ErrorKind::kCorrupt,
@@ -613,8 +628,9 @@ TEST(Container, StreamSizesSummingPastAnyFile) {
   // without overflow and reported as a truncated payload, not allocated.
   Header h;
   h.config.engine = {65536, 1, 0};
+  h.fingerprint.device_kind = "cpu";
   h.original_size = 65536;
-  h.checkpoint_segments = 1;
+  h.checkpoint_segments = choose_checkpoint_segments(h.original_size, h.config.engine);
   h.checkpoints.assign(1, 0);
   Bytes f = write_container(h, std::vector<Bytes>(65536));
   const Tail t = tail_of(f);

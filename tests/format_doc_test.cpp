@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "src/config_rules.h"
 #include "src/container.h"
 #include "tests/format_doc.h"
 
@@ -40,9 +41,9 @@ Header distinct_header() {
   h.config.seed = 0x0123456789abcdefULL;
   h.fingerprint = {"cuda", "NVIDIA H100 80GB HBM3 (sm_90)", "AVX512", "2.11.0", "13.0",
                    "0.1.0", 8, 132};
-  h.original_size = 1000;     // L = 200, segments = ceil(200 / 7) = 29
+  h.original_size = 500000;  // L = 100000, 14286 segments
   h.original_xxh64 = 0xfeedfacecafebeefULL;
-  h.checkpoint_segments = 4;  // ceil(29 / 4) = 8 checkpoints
+  h.checkpoint_segments = choose_checkpoint_segments(h.original_size, h.config.engine);  // 8 groups
   h.checkpoints = {101, 102, 0xffffffffu, 104, 105, 106, 107, 0x80000000u};
   h.ideal_bits = 1234.5625;
   return h;

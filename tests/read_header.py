@@ -67,8 +67,11 @@ def ceil_div(a, b):
     return (a + b - 1) // b
 
 
-def parse(data):
-    """The header of a .nnc file as a dict of FORMAT.md's field names."""
+def parse(data, validate=True):
+    """The header of a .nnc file as a dict of FORMAT.md's field names.
+
+    With validate=False the counts and checksums are not checked (for tools
+    that edit files)."""
     if data[:8] != MAGIC:
         raise ValueError("not an nncomp file (no magic)")
     r = Reader(data)
@@ -115,6 +118,12 @@ def parse(data):
         raise ValueError(f"body ends at {body_end}, header_len says {14 + header_len}")
     checksum = r.u("header checksum", 8)
     payload = data[r.pos:]
+    h["model"] = KINDS.get(h["model.kind"], "?")
+    h["file_size"] = len(data)
+    h["header_size"] = r.pos
+    h["payload_size"] = len(payload)
+    if not validate:
+        return h, r.fields
     if len(payload) != sum(h["stream_sizes"]):
         raise ValueError(f"payload has {len(payload)} bytes, stream_sizes sum to "
                          f"{sum(h['stream_sizes'])}")
@@ -133,10 +142,6 @@ def parse(data):
             raise ValueError("header checksum mismatch")
         if h["payload_xxh64"] != xxh64(payload):
             raise ValueError("payload checksum mismatch")
-    h["model"] = KINDS.get(h["model.kind"], "?")
-    h["file_size"] = len(data)
-    h["header_size"] = r.pos
-    h["payload_size"] = len(payload)
     return h, r.fields
 
 

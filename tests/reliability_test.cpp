@@ -55,30 +55,26 @@ class DecoderFault {
 
 // ---- early divergence stop ---------------------------------------------------------
 
-// 1000 bytes, tiny profile (4 streams x seg_len 16): L = 250, 16 segments. The
-// checkpoints are regrouped to 3 segments each (6 checkpoints, as the format
-// allows), so that a fault after segment 7 first shows in segment 8, which
-// belongs to checkpoint 3 (segments 6..8, stream positions 96..143).
+// 3 × 64 KiB in 256 streams × seg_len 256: each segment codes 64 KiB, so the
+// encoder's spacing is one segment per checkpoint (3 checkpoints). A fault
+// after segment 0 first shows in segment 1, checkpoint 2 (stream positions
+// 256..511).
 TEST(reliability_Divergence, CorruptedParameterStopsAtTheNextCheckpoint) {
-  const Bytes input = text(1000, 41);
-  const Config config = tiny();
-  const Bytes file0 = compress(input, config, one_thread());
-  const std::vector<uint32_t> cps = spec_checkpoints(input, config.engine, 3);
-  ASSERT_EQ(cps.size(), 6u);
-  const Bytes file = reseal(file0, [&](Header& h, std::vector<Bytes>&) {
-    h.checkpoint_segments = 3;
-    h.checkpoints = cps;
-  });
-  ASSERT_TRUE(decompress(file, one_thread()) == input);  // sound without the fault
+  const Bytes input = text(3 * 65536, 41);
+  Config config = tiny();
+  config.engine = {/*n_streams=*/256, /*seg_len=*/256, /*ctx_len=*/16};
+  const Bytes file = compress(input, config, one_thread());
+  ASSERT_EQ(inspect(file).checkpoint_segments, 1u);
+  ASSERT_EQ(inspect(file).n_checkpoints, 3u);
 
-  DecoderFault fault(7);
+  DecoderFault fault(0);
   const std::string msg = expect_error([&] { decompress(file, one_thread()); }, ErrorKind::kCorrupt);
-  EXPECT_TRUE(contains(msg, "diverged at checkpoint 3 of 6")) << msg;
-  EXPECT_TRUE(contains(msg, "bytes 96..143 of each of the 4 streams")) << msg;
+  EXPECT_TRUE(contains(msg, "diverged at checkpoint 2 of 3")) << msg;
+  EXPECT_TRUE(contains(msg, "bytes 256..511 of each of the 256 streams")) << msg;
   EXPECT_TRUE(contains(msg, "Probable cause")) << msg;
   // Stopped right there: the last segment the decoder trained on is the last one
-  // of checkpoint 3 (training precedes the check), not one of the 15 segments.
-  EXPECT_EQ(fault.last_decoded_segment(), 8);
+  // of checkpoint 2 (training precedes the check), not the last segment.
+  EXPECT_EQ(fault.last_decoded_segment(), 1);
 }
 
 // The same fault with the checkpoints the encoder chose (one for a small input):

@@ -65,6 +65,9 @@ struct Stats {
   uint64_t steps = 0;        ///< step-mode calls (each predicts one byte of every stream)
   uint64_t train_steps = 0;  ///< optimizer steps
   uint64_t peak_gpu_bytes = 0;  ///< cuda: peak bytes held by LibTorch's allocator (no CUDA context); 0 on the CPU
+  /// The upper bound of the run's memory that the check before allocating
+  /// held against the machine's (docs/FORMAT.md, "Memory"), bytes.
+  uint64_t memory_estimate = 0;
   /// Coding loss: payload bits over ideal bits, minus 1 (e.g. 0.0003 = 0.03 %).
   double coding_loss() const {
     return ideal_bits > 0 ? static_cast<double>(payload_size) * 8.0 / ideal_bits - 1.0 : 0.0;
@@ -101,6 +104,16 @@ struct FileInfo {
 };
 /// Parse the header (checks it fully, but not the payload checksum).
 FileInfo inspect(std::span<const uint8_t> file);
+
+/// Reading a container in pieces, so that a caller never reads more than the
+/// file announces: the size of the whole header of a file whose first bytes
+/// are `prefix` (at least 14), after checking its magic, version and header
+/// length (kNotOurs, kTruncated, kVersion, kCorrupt) ...
+uint64_t container_header_size(std::span<const uint8_t> prefix);
+/// ... then the size of the whole file, from its first
+/// container_header_size() bytes, after checking the header fully (the same
+/// errors as inspect).
+uint64_t container_file_size(std::span<const uint8_t> header);
 
 /// A named profile for a model kind, e.g. profile("gpt", "cpu").
 /// Throws Error(kUsage) naming the known ones.

@@ -7,6 +7,8 @@
 #include <sys/resource.h>
 
 #include <boost/program_options.hpp>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -152,6 +154,7 @@ std::string stats_json(const std::string& command, const nncomp::Stats& s, const
   j["train_step_ms"] = s.train_steps ? 1e3 * s.train_seconds / static_cast<double>(s.train_steps) : 0.0;
   if (s.device == "cuda") j["peak_gpu_bytes"] = s.peak_gpu_bytes;
   j["peak_rss_bytes"] = static_cast<uint64_t>(usage.ru_maxrss) * 1024;  // Linux: KiB
+  j["memory_estimate_bytes"] = s.memory_estimate;
   j["version"] = nncomp::version();
   j["torch_version"] = f.torch_version;
   j["cuda_version"] = f.cuda_version;
@@ -168,9 +171,29 @@ std::string model_help() {
   return s + " [gpt]";
 }
 
+// The value of integer option --`name` (given as text, so that a sign or
+// junk is seen rather than wrapped), which must lie in lo..hi.
+uint64_t integer_option(const po::variables_map& vm, const char* name, uint64_t lo, uint64_t hi) {
+  const std::string text = vm[name].as<std::string>();
+  uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi)
+    throw nncomp::Error(nncomp::ErrorKind::kUsage,
+                        fmt::format("--{} must be an integer in {}..{}, not '{}'", name, lo, hi, text));
+  return v;
+}
+
+// The value of a rate or factor option: finite and ≥ 0.
+double rate_option(const po::variables_map& vm, const char* name) {
+  const double v = vm[name].as<double>();
+  if (!std::isfinite(v) || v < 0)
+    throw nncomp::Error(nncomp::ErrorKind::kUsage,
+                        fmt::format("--{} must be a finite number >= 0, not {}", name, v));
+  return v;
+}
+
 int run(int argc, char** argv) {
   std::string command, in, out, model = "gpt", profile_name, device, stats_path;
-  uint32_t threads = 0;
   bool overwrite = false, force = false, quiet = false, verbose = false, verify = false;
   bool no_graphs = false, phase_timing = false, json = false;
 
@@ -181,7 +204,8 @@ int run(int argc, char** argv) {
       ("model,m", po::value(&model), model_help().c_str())
       ("profile,p", po::value(&profile_name),
        "profile: tiny, cpu; for a GPU fast, default [cpu; with --device cuda: default]")
-      ("threads,t", po::value(&threads), "intra-op threads (recorded; decoding needs the same) [2]")
+      ("threads,t", po::value<std::string>(),
+       "intra-op threads, 1 to this machine's (recorded; decoding needs the same) [2]")
       ("device", po::value(&device), "cpu or cuda [cpu; decompression: the file's]")
       ("force-overwrite,f", po::bool_switch(&overwrite), "overwrite an existing output file")
       ("force", po::bool_switch(&force), "decode even if the file was made on another device/build")
@@ -196,20 +220,20 @@ int run(int argc, char** argv) {
       ("verbose,v", po::bool_switch(&verbose), "progress even when stderr is not a terminal; details");
   po::options_description tuning("Overrides of the profile (compression)");
   tuning.add_options()
-      ("n-layer", po::value<uint32_t>(), "transformer layers")
-      ("d-model", po::value<uint32_t>(), "model width")
-      ("n-head", po::value<uint32_t>(), "attention heads")
-      ("ffn-mult", po::value<uint32_t>(), "MLP width multiplier")
-      ("n-streams", po::value<uint32_t>(), "parallel streams (batch)")
-      ("seg-len", po::value<uint32_t>(), "steps per stream between optimizer steps")
-      ("ctx-len", po::value<uint32_t>(), "context tokens before each segment")
+      ("n-layer", po::value<std::string>(), "transformer layers")
+      ("d-model", po::value<std::string>(), "model width")
+      ("n-head", po::value<std::string>(), "attention heads")
+      ("ffn-mult", po::value<std::string>(), "MLP width multiplier")
+      ("n-streams", po::value<std::string>(), "parallel streams (batch)")
+      ("seg-len", po::value<std::string>(), "steps per stream between optimizer steps")
+      ("ctx-len", po::value<std::string>(), "context tokens before each segment")
       ("lr", po::value<double>(), "Muon learning rate")
       ("adam-lr", po::value<double>(), "AdamW learning rate")
       ("lr-end", po::value<double>(), "lr at the end of the file, as a fraction of the start")
-      ("warmup", po::value<uint32_t>(), "optimizer steps of linear lr warm-up")
-      ("ns-steps", po::value<uint32_t>(), "Newton-Schulz iterations of Muon")
+      ("warmup", po::value<std::string>(), "optimizer steps of linear lr warm-up")
+      ("ns-steps", po::value<std::string>(), "Newton-Schulz iterations of Muon")
       ("weight-decay", po::value<double>(), "decoupled weight decay of the Muon matrices")
-      ("seed", po::value<uint64_t>(), "initialisation seed");
+      ("seed", po::value<std::string>(), "initialisation seed");
   po::options_description hidden;
   hidden.add_options()("command", po::value(&command))("in", po::value(&in))("out", po::value(&out));
   po::options_description all;
@@ -235,7 +259,7 @@ int run(int argc, char** argv) {
   using nncomp::Error, nncomp::ErrorKind;
   if (command == "info") {
     if (in.empty() || !out.empty()) throw Error(ErrorKind::kUsage, "info takes one FILE");
-    const nncomp::FileInfo info = nncomp::inspect(nncomp::cli::read_all(in));
+    const nncomp::FileInfo info = nncomp::inspect(nncomp::cli::read_container(in));
     if (json)
       std::cout << info_json(info);
     else
@@ -253,16 +277,21 @@ int run(int argc, char** argv) {
   if (command != "c" && command != "d")
     throw Error(ErrorKind::kUsage, command.empty() ? "no command given" : "unknown command '" + command + "'");
   if (in.empty() || out.empty()) throw Error(ErrorKind::kUsage, "need IN and OUT");
+  // Every output is checked before the work starts.
   if (in == out && in != "-") throw Error(ErrorKind::kUsage, "IN and OUT are the same file");
-  nncomp::cli::check_writable(out, overwrite);
+  nncomp::cli::check_distinct(in, "IN", out, "OUT");
+  nncomp::cli::check_output(out, overwrite);
   if (!stats_path.empty()) {
     if (stats_path == out || stats_path == in) throw Error(ErrorKind::kUsage, "--stats names IN or OUT");
-    nncomp::cli::check_writable(stats_path, overwrite);
+    nncomp::cli::check_distinct(in, "IN", stats_path, "--stats");
+    nncomp::cli::check_distinct(out, "OUT", stats_path, "--stats");
+    nncomp::cli::check_output(stats_path, overwrite);
   }
 
   nncomp::RunOptions options;
   options.device = device;
-  options.threads = threads;
+  if (vm.count("threads"))
+    options.threads = static_cast<uint32_t>(integer_option(vm, "threads", 1, 65536));
   options.force = force;
   options.verify = verify;
   options.cuda_graphs = !no_graphs;
@@ -274,22 +303,28 @@ int run(int argc, char** argv) {
   if (command == "c") {
     if (profile_name.empty()) profile_name = device == "cuda" ? "default" : "cpu";
     nncomp::Config config = nncomp::profile(model, profile_name);
-    auto u32 = [&](const char* k, uint32_t& field) { if (vm.count(k)) field = vm[k].as<uint32_t>(); };
-    auto f64 = [&](const char* k, double& field) { if (vm.count(k)) field = vm[k].as<double>(); };
-    u32("n-layer", config.model.n_layer);
-    u32("d-model", config.model.d_model);
-    u32("n-head", config.model.n_head);
-    u32("ffn-mult", config.model.ffn_mult);
-    u32("n-streams", config.engine.n_streams);
-    u32("seg-len", config.engine.seg_len);
-    u32("ctx-len", config.engine.ctx_len);
-    u32("warmup", config.optim.warmup_steps);
-    u32("ns-steps", config.optim.ns_steps);
+    // Integer overrides in the ranges the format accepts (the configuration
+    // check then applies the rules between fields).
+    auto u32 = [&](const char* k, uint32_t& field, uint32_t lo, uint32_t hi) {
+      if (vm.count(k)) field = static_cast<uint32_t>(integer_option(vm, k, lo, hi));
+    };
+    auto f64 = [&](const char* k, double& field) {
+      if (vm.count(k)) field = rate_option(vm, k);
+    };
+    u32("n-layer", config.model.n_layer, 1, 256);
+    u32("d-model", config.model.d_model, 1, 65536);
+    u32("n-head", config.model.n_head, 1, 65536);
+    u32("ffn-mult", config.model.ffn_mult, 1, 64);
+    u32("n-streams", config.engine.n_streams, 1, 65536);
+    u32("seg-len", config.engine.seg_len, 1, 65536);
+    u32("ctx-len", config.engine.ctx_len, 0, 1048576);
+    u32("warmup", config.optim.warmup_steps, 0, UINT32_MAX);
+    u32("ns-steps", config.optim.ns_steps, 0, 100);
     f64("weight-decay", config.optim.weight_decay);
     f64("lr", config.optim.muon_lr);
     f64("adam-lr", config.optim.adam_lr);
     f64("lr-end", config.optim.lr_end_frac);
-    if (vm.count("seed")) config.seed = vm["seed"].as<uint64_t>();
+    if (vm.count("seed")) config.seed = integer_option(vm, "seed", 0, UINT64_MAX);
     const auto input = nncomp::cli::read_all(in);
     result = nncomp::compress(input, config, options, &stats);
   } else {
@@ -301,7 +336,7 @@ int run(int argc, char** argv) {
                           "weight-decay", "seed"})
       if (vm.count(k))
         throw Error(ErrorKind::kUsage, fmt::format("--{} applies to compression; the file says how to decode", k));
-    const auto input = nncomp::cli::read_all(in);
+    const auto input = nncomp::cli::read_container(in);
     result = nncomp::decompress(input, options, &stats);
   }
   nncomp::cli::write_all(out, result, overwrite);
