@@ -391,9 +391,6 @@ ParsedContainer parse_impl(std::span<const uint8_t> file, bool verify_payload) {
     throw Error(ErrorKind::kCorrupt,
                 fmt::format("corrupt container: {} trailing bytes after the {}-byte payload",
                             payload.size() - payload_len, payload_len));
-  if (verify_payload && hash64(payload) != h.payload_xxh64)
-    throw Error(ErrorKind::kCorrupt, "payload checksum mismatch (corrupt data)");
-
   ParsedContainer out;
   out.streams.reserve(h.stream_sizes.size());
   size_t offset = 0;
@@ -402,12 +399,14 @@ ParsedContainer parse_impl(std::span<const uint8_t> file, bool verify_payload) {
     offset += h.stream_sizes[i];
     // The encoder's flush drops every trailing zero byte (the decoder reads
     // bytes past the end as zero), so a stream it wrote never ends in one.
-    if (verify_payload && !out.streams.back().empty() && out.streams.back().back() == 0)
+    if (!out.streams.back().empty() && out.streams.back().back() == 0)
       throw Error(ErrorKind::kCorrupt,
                   fmt::format("corrupt container: stream {} ends in a zero byte, which the "
                               "coder's flush never writes",
                               i));
   }
+  if (verify_payload && hash64(payload) != h.payload_xxh64)
+    throw Error(ErrorKind::kCorrupt, "payload checksum mismatch (corrupt data)");
   out.header = std::move(h);
   return out;
 }
