@@ -3,6 +3,9 @@
 // cached byte plus a count of pending 0xFF bytes); the interval split is the
 // exact multiplicative split floor(range * cum / 2^24), so no range is wasted
 // on a division remainder. Hot paths are inline; the rest is in the .cpp.
+// A binary path (encode_bit / decode_bit, used by mix/) codes one decision
+// as the two-symbol table {bit 1: [0, p1*2^8), bit 0: [p1*2^8, 2^24)} on the
+// same coder, so the stream format below describes it unchanged.
 #pragma once
 
 #include <cassert>
@@ -58,6 +61,33 @@ class RangeEncoder {
     low_ += lo;
     range_ = static_cast<uint32_t>(hi - lo);
     if (range_ == 0) range_ = 1;  // only reachable when preconditions fail
+    while (range_ < kTop) {
+      range_ <<= 8;
+      shift_low();
+    }
+  }
+
+  /// Encodes one binary decision: the two-symbol table over 2^24 with bit 1
+  /// = [0, p1*2^8) and bit 0 = [p1*2^8, 2^24), i.e. exactly
+  /// encode_range(0, p1 << 8) for bit 1 and encode_range(p1 << 8,
+  /// 2^24 - (p1 << 8)) for bit 0 (same bytes, tested), without the general
+  /// path's second multiplication: the split is bound = (range * p1) >> 16.
+  /// @param bit  0 or 1 (any non-zero value counts as 1).
+  /// @param p1   P(bit = 1) in units of 2^-16, 1 <= p1 <= 65535 (asserted;
+  ///             release builds clamp it into that range, which keeps both
+  ///             intervals non-empty since range >= 2^24).
+  /// Throws nothing (except std::bad_alloc from growing *out).
+  void encode_bit(int bit, uint32_t p1) {
+    assert(!finished_);
+    assert(p1 >= 1 && p1 <= 65535);
+    p1 = p1 < 1 ? 1 : (p1 > 65535 ? 65535 : p1);
+    const uint32_t bound = static_cast<uint32_t>((static_cast<uint64_t>(range_) * p1) >> 16);
+    if (bit) {
+      range_ = bound;
+    } else {
+      low_ += bound;
+      range_ -= bound;
+    }
     while (range_ < kTop) {
       range_ <<= 8;
       shift_low();
@@ -157,6 +187,30 @@ class RangeDecoder {
       code_ = (code_ << 8) | next_byte();
     }
     return static_cast<int>(base - cdf);
+  }
+
+  /// Decodes one binary decision coded by RangeEncoder::encode_bit with the
+  /// same p1 (units 2^-16, 1..65535; clamped like the encoder) and returns
+  /// it (0 or 1). Equals decode() under the table {0, p1 << 8, 2^24} (symbol
+  /// 0 = bit 1), computed without a division: bit 1 iff code < (range*p1)>>16.
+  /// Memory-safe and terminating for any input bytes. Throws nothing.
+  int decode_bit(uint32_t p1) {
+    p1 = p1 < 1 ? 1 : (p1 > 65535 ? 65535 : p1);
+    const uint32_t bound = static_cast<uint32_t>((static_cast<uint64_t>(range_) * p1) >> 16);
+    int bit;
+    if (code_ < bound) {
+      range_ = bound;
+      bit = 1;
+    } else {
+      code_ -= bound;
+      range_ -= bound;
+      bit = 0;
+    }
+    while (range_ < kTop) {
+      range_ <<= 8;
+      code_ = (code_ << 8) | next_byte();
+    }
+    return bit;
   }
 
   /// Number of bytes requested past the end of the stream so far (those read

@@ -2,7 +2,7 @@
 # run.sh — one bounded libFuzzer run of one target, for CTest and by hand.
 #
 #   run.sh FUZZ_BUILD_DIR TARGET MODE [ARTIFACT_DIR]
-#     TARGET        fuzz_container | fuzz_coder
+#     TARGET        fuzz_container | fuzz_coder | fuzz_mix
 #     MODE          -runs=N | -max_total_time=SECONDS
 #     ARTIFACT_DIR  where a crashing/leaking/slow input is written
 #                   (default: FUZZ_BUILD_DIR/artifacts/TARGET)
@@ -15,7 +15,7 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 FUZZ_BUILD_DIR fuzz_container|fuzz_coder -runs=N|-max_total_time=S" \
+  echo "usage: $0 FUZZ_BUILD_DIR fuzz_container|fuzz_coder|fuzz_mix -runs=N|-max_total_time=S" \
     "[ARTIFACT_DIR]" >&2
   exit 2
 }
@@ -26,6 +26,7 @@ mode=$3
 case $target in
   fuzz_container) corpus=container max_len=4096 ;;
   fuzz_coder) corpus=coder max_len=8192 ;;
+  fuzz_mix) corpus=fuzz_mix max_len=8192 ;;
   *) usage ;;
 esac
 [[ $mode =~ ^-(runs|max_total_time)=[0-9]+$ ]] || usage
