@@ -25,7 +25,7 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 # 1. Debian packages.
 pkgs=(build-essential cmake ninja-build pkg-config ccache python3 python3-pip xz-utils time bc
       libboost-program-options-dev libfmt-dev libzstd-dev libxxhash-dev libgtest-dev
-      nlohmann-json3-dev libfccp-dev gnuplot-nox bzip2)
+      nlohmann-json3-dev libfccp-dev gnuplot-nox bzip2 zpaq)
 # The check builds: clang with libFuzzer and the sanitizer runtimes.
 if [[ $checks == ON ]]; then pkgs+=(clang libclang-rt-dev); fi
 missing=()

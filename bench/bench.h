@@ -1,13 +1,15 @@
-// bench.h — the benchmark harness's pieces: inputs, measured rows, reports.
+// bench.h — the benchmark harness's pieces: inputs, the grid, measured rows,
+// reports.
 //
 // nncomp-bench (bench/main.cpp) runs a grid of inputs × model kinds ×
-// profiles × devices, each as a real compress + decompress by the nncomp
-// command line with a byte-exact check, plus baseline compressors, and
-// writes CSV, JSON, Markdown and a gnuplot ratio-versus-time plot. These
+// profiles × mixers × devices, each as a real compress + decompress by the
+// nncomp command line with a byte-exact check, plus baseline compressors,
+// and writes CSV, JSON, Markdown and a gnuplot ratio-versus-time plot. These
 // functions are the parts that do not run anything, kept apart for tests.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +40,68 @@ InputSpec parse_input(const std::string& spec, const std::string& enwik8_path);
 /// a, b, c): the comma lists of the command lines.
 std::vector<std::string> split_list(const std::string& s, char sep = ',');
 
+/// The model kind that is context mixing alone (`nncomp c -m none`): it
+/// runs with the mixer `cm` only.
+inline constexpr const char* kCmOnlyKind = "none";
+
+/// Model kinds and their profiles from the output of `nncomp list`, one line
+/// per kind ("gpt: cpu tiny"). Throws std::runtime_error if it names none.
+std::map<std::string, std::vector<std::string>> parse_nncomp_list(const std::string& list_output);
+
+/// The items of --mixers ("cm,none"): each `cm` or `none`, at least one, no
+/// repeats. Throws std::invalid_argument with a message for the user.
+std::vector<std::string> parse_mixers(const std::string& list);
+
+/// One nncomp cell of the grid.
+struct NncompRun {
+  std::string kind, profile, mixer, device;
+};
+
+/// The nncomp runs of the grid, devices × kinds × profiles × mixers in that
+/// order (so the two mixers of one model sit side by side), without the
+/// combination kCmOnlyKind × mixer `none`, which nncomp refuses. Throws
+/// std::invalid_argument if `kinds` is not empty and that leaves no run.
+std::vector<NncompRun> nncomp_runs(const std::vector<std::string>& kinds, const std::vector<std::string>& profiles,
+                                   const std::vector<std::string>& mixers, const std::vector<std::string>& devices);
+
+/// `nncomp c` for one run: `nncomp` (the program) first, then the options,
+/// `--mixer` always among them, `--stats stats_file`, the input and output.
+std::vector<std::string> nncomp_compress_args(const std::string& nncomp, const NncompRun& run, uint32_t threads,
+                                              const std::string& stats_file, const std::string& input,
+                                              const std::string& output);
+
+/// A baseline compressor: its row names and its two commands, where the
+/// words IN, OUT and RT stand for the input, the compressed file and the
+/// round-trip output. With `via_stdout` the tool writes to standard output,
+/// which goes to OUT when compressing and RT when decompressing.
+struct Baseline {
+  std::string id;       ///< as -b names it: "zstd-19", "zpaq-m5"
+  std::string kind;     ///< the row's kind: the tool
+  std::string profile;  ///< the row's profile: the level
+  std::string ext;      ///< of the compressed file
+  std::vector<std::string> c_args, d_args;
+  bool via_stdout = false;
+  bool regular_input = false;  ///< the tool skips symbolic links (zpaq): give it a real file
+};
+
+/// The known baselines, `zstd_tool` being the path of nncomp-bench-zstd.
+std::vector<Baseline> all_baselines(const std::string& zstd_tool);
+
+/// One baseline run's commands on the input file `input` (a name in the
+/// scratch folder, where the commands run).
+struct BaselineCommands {
+  std::vector<std::string> compress, decompress;     ///< argv
+  std::string out, rt;                               ///< compressed file, round-trip output
+  std::string compress_shown, decompress_shown;      ///< for the record: the program's file name, "> FILE"
+};
+/// The commands of `b` on `input`: IN, OUT and RT replaced by file names.
+BaselineCommands baseline_commands(const Baseline& b, const std::string& input);
+
+/// The version string recorded for a baseline tool of kind `kind`, from the
+/// first line its `--version` printed: "xz 5.4.1", "bzip2 1.0.8",
+/// "zpaq 7.15"; other text as it is.
+std::string tool_version(const std::string& kind, const std::string& first_line);
+
 /// One measured run: nncomp with a model kind and profile, or a baseline.
 /// Sizes in bytes, times in wall seconds (process start to exit), RSS in MiB
 /// (peak resident set of the child process).
@@ -46,12 +110,14 @@ struct Row {
   uint64_t input_bytes = 0;
   std::string input_xxh64;           ///< 16 hex digits
   std::string family;                ///< "nncomp" or "baseline"
-  std::string kind;                  ///< model kind (gpt, rwkv, ngpt) or tool (zstd, xz, bzip2)
+  std::string kind;                  ///< model kind (gpt, rwkv, ngpt, none) or tool (zstd, xz, bzip2, zpaq)
   std::string profile;               ///< profile name, or the tool's level ("19", "22 --long")
+  std::string mixer;                 ///< nncomp: "cm" (context mixing) or "none" (neural only); "" for baselines
   std::string device = "cpu";        ///< cpu or cuda
   std::string device_name;           ///< CPU model or GPU name
   uint32_t threads = 1;              ///< nncomp intra-op threads; 1 for the baselines
   uint64_t compressed_bytes = 0;
+  std::optional<double> neural_bytes;     ///< nncomp: the neural model's ideal bits alone / 8 (none for -m none)
   double compress_s = 0, decompress_s = 0;
   double compress_rss_mib = 0, decompress_rss_mib = 0;
   std::optional<double> peak_gpu_mib;     ///< GPU runs whose stats report it
@@ -69,9 +135,23 @@ struct Row {
   double ratio() const { return compressed_bytes ? double(input_bytes) / compressed_bytes : 0; }
   double compress_kbs() const { return compress_s > 0 ? input_bytes / 1000.0 / compress_s : 0; }
   double decompress_kbs() const { return decompress_s > 0 ? input_bytes / 1000.0 / decompress_s : 0; }
-  /// "gpt/cpu" for nncomp, "zstd -19" for a baseline.
+  /// "gpt/cpu+cm" for nncomp with context mixing, "gpt/cpu" for neural
+  /// only, "none/cpu" for the CM-only kind, " (cuda)" added on a GPU;
+  /// "zstd -19" or "zpaq -m5" for a baseline.
   std::string label() const;
 };
+
+/// The mixer of a row from a results file older than the mixer column: none
+/// for nncomp (format v1 coded the neural model alone), cm for kCmOnlyKind,
+/// "" for a baseline.
+std::string legacy_mixer(const std::string& family, const std::string& kind);
+
+/// Fill the nncomp measurements of `r` from the JSON text that `nncomp c
+/// --stats` wrote: coding loss, parameters, versions, device name, and
+/// neural_bytes (`neural_ideal_bits` / 8 when present and not 0). If the
+/// stats name a `mixer`, it must be r.mixer. Throws std::runtime_error if the
+/// text is not such JSON, a key is missing or the mixer differs.
+void read_compress_stats(const std::string& stats_json, Row& r);
 
 /// Column names of the CSV, in order (also the JSON keys).
 const std::vector<std::string>& csv_columns();
@@ -97,7 +177,8 @@ struct CheckResult {
   std::vector<std::string> lines;  ///< one per run: "same", "DIFFERS", "missing", "skipped"
 };
 /// Compare the compressed sizes of `rows` with the CSV text `expected`,
-/// matching on input, kind, profile, device and threads. A run without a
+/// matching on input, kind, profile, mixer, device and threads (a CSV
+/// without the mixer column: legacy_mixer). A run without a
 /// committed counterpart or with another size fails; a baseline whose tool
 /// version differs from the committed one is skipped (its output may
 /// legitimately change). Throws std::runtime_error if the CSV cannot be read.

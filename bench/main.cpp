@@ -1,8 +1,8 @@
 // main.cpp — nncomp-bench: compression ratio against time over a grid of
-// inputs × model kinds × profiles × devices, with baseline compressors.
+// inputs × model kinds × profiles × mixers × devices, with baseline compressors.
 //
 // Every run is a real compress and decompress by a child process (the nncomp
-// command line, libzstd through nncomp-bench-zstd, xz, bzip2), timed from
+// command line, libzstd through nncomp-bench-zstd, xz, bzip2, zpaq), timed from
 // spawn to exit, its peak RSS taken from wait4, and the decompressed bytes
 // compared with the input. Results: CSV, JSON, Markdown, and a gnuplot plot
 // (PNG and SVG). It talks to nncomp only through its command line (`nncomp
@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <ctime>
@@ -21,7 +22,6 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "bench/bench.h"
@@ -36,26 +36,6 @@ namespace {
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-
-/// A baseline compressor: its row names and its two commands (IN/OUT/RT are
-/// replaced by file names; with `via_stdout` the tool writes to standard
-/// output, which goes to OUT when compressing and RT when decompressing).
-struct Baseline {
-  std::string id, kind, profile, ext;
-  std::vector<std::string> c_args, d_args;
-  bool via_stdout = false;
-};
-
-std::vector<Baseline> all_baselines(const std::string& zstd_tool) {
-  return {
-      {"zstd-3", "zstd", "3", "zst", {zstd_tool, "-3", "IN", "OUT"}, {zstd_tool, "-d", "OUT", "RT"}},
-      {"zstd-19", "zstd", "19", "zst", {zstd_tool, "-19", "IN", "OUT"}, {zstd_tool, "-d", "OUT", "RT"}},
-      {"zstd-22-long", "zstd", "22 --long", "zst", {zstd_tool, "-22", "--long", "IN", "OUT"},
-       {zstd_tool, "-d", "OUT", "RT"}},
-      {"xz-9e", "xz", "9e", "xz", {"xz", "-9e", "-T1", "-c", "--", "IN"}, {"xz", "-dc", "--", "OUT"}, true},
-      {"bzip2-9", "bzip2", "9", "bz2", {"bzip2", "-9", "-c", "--", "IN"}, {"bzip2", "-dc", "--", "OUT"}, true},
-  };
-}
 
 bool on_path(const std::string& tool) {
   const char* path = std::getenv("PATH");
@@ -104,18 +84,13 @@ std::string cpu_model_name() {
 std::map<std::string, std::vector<std::string>> nncomp_profiles(const std::string& nncomp) {
   auto res = run_process({nncomp, "list"}, ".", "");
   if (!res.ok()) throw std::runtime_error("`" + nncomp + " list` failed (" + res.describe() + "): " + res.stderr_tail);
-  std::map<std::string, std::vector<std::string>> out;
-  std::istringstream lines(res.stdout_text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    const size_t colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::istringstream words(line.substr(colon + 1));
-    auto& names = out[line.substr(0, colon)];
-    for (std::string w; words >> w;) names.push_back(w);
-  }
-  if (out.empty()) throw std::runtime_error("`" + nncomp + " list` named no model kinds");
-  return out;
+  return parse_nncomp_list(res.stdout_text);
+}
+
+/// Whether nncomp's --help names the --mixer option (format v2 and later).
+bool nncomp_has_mixer_option(const std::string& nncomp) {
+  auto res = run_process({nncomp, "--help"}, ".", "");
+  return res.stdout_text.find("--mixer") != std::string::npos;
 }
 
 /// The progress display: one redrawn status line on a terminal, plain lines
@@ -239,7 +214,7 @@ bool render_plot(const std::string& stem) {
 
 struct Grid {
   std::vector<InputSpec> inputs;
-  std::vector<std::string> kinds, profiles, devices;
+  std::vector<NncompRun> runs;
   std::vector<Baseline> baselines;
   uint32_t threads = 2;
   bool repeat = false;
@@ -254,8 +229,7 @@ class Runner {
         machine_(std::move(machine)) {}
 
   void run_all() {
-    const size_t total = g_.inputs.size() * (g_.baselines.size() + g_.devices.size() * g_.kinds.size() *
-                                                                         g_.profiles.size());
+    const size_t total = g_.inputs.size() * (g_.baselines.size() + g_.runs.size());
     size_t index = 0;
     for (const auto& in : g_.inputs) {
       const fs::path input = scratch_ / in.name;
@@ -263,10 +237,8 @@ class Runner {
       const std::string hash = xxh64_hex(input);
       for (const auto& b : g_.baselines) guarded(++index, total, in, [&](Row& r) { baseline(in, b, r); },
                                                  bytes, hash);
-      for (const auto& device : g_.devices)
-        for (const auto& kind : g_.kinds)
-          for (const auto& profile : g_.profiles)
-            guarded(++index, total, in, [&](Row& r) { nncomp_run(in, kind, profile, device, r); }, bytes, hash);
+      for (const auto& run : g_.runs)
+        guarded(++index, total, in, [&](Row& r) { nncomp_run(in, run, r); }, bytes, hash);
     }
   }
   const std::vector<Row>& rows() const { return rows_; }
@@ -310,21 +282,21 @@ class Runner {
   }
 
   void baseline(const InputSpec& in, const Baseline& b, Row& r) {
-    const std::string out = in.name + "." + b.ext, rt = in.name + "." + b.id + ".out";
-    auto subst = [&](std::vector<std::string> v) {
-      for (auto& a : v) a = a == "IN" ? in.name : a == "OUT" ? out : a == "RT" ? rt : a;
-      return v;
-    };
-    const auto c = subst(b.c_args), d = subst(b.d_args);
-    auto shown = [&](std::vector<std::string> v, const std::string& redirect) {
-      v[0] = fs::path(v[0]).filename().string();
-      return shell_line(v) + (b.via_stdout ? " > " + redirect : "");
-    };
+    const BaselineCommands cmd = baseline_commands(b, in.name);
+    const std::string &out = cmd.out, &rt = cmd.rt;
     r.family = "baseline", r.kind = b.kind, r.profile = b.profile, r.threads = 1;
-    r.compress_command = shown(c, out), r.decompress_command = shown(d, rt);
+    r.compress_command = cmd.compress_shown, r.decompress_command = cmd.decompress_shown;
     r.tool_version = version_of(b);
-    const auto rc = step(r.label() + " compress", c, b.via_stdout ? (scratch_ / out).string() : "");
-    const auto rd = step(r.label() + " decompress", d, b.via_stdout ? (scratch_ / rt).string() : "");
+    // zpaq adds to an existing archive and skips existing output files
+    fs::remove(scratch_ / out), fs::remove(scratch_ / rt);
+    if (b.regular_input && fs::is_symlink(scratch_ / in.name)) {
+      // a whole-file input is staged as a link; from now on, a copy
+      const fs::path target = fs::read_symlink(scratch_ / in.name), copy = scratch_ / (in.name + ".copy");
+      fs::copy_file(target, copy, fs::copy_options::overwrite_existing);
+      fs::rename(copy, scratch_ / in.name);
+    }
+    const auto rc = step(r.label() + " compress", cmd.compress, b.via_stdout ? (scratch_ / out).string() : "");
+    const auto rd = step(r.label() + " decompress", cmd.decompress, b.via_stdout ? (scratch_ / rt).string() : "");
     check_round_trip(in.name, rt, r.label());
     r.compressed_bytes = fs::file_size(scratch_ / out);
     fs::remove(scratch_ / out);
@@ -338,35 +310,35 @@ class Runner {
     auto it = versions_.find(b.kind);
     if (it != versions_.end()) return it->second;
     auto res = run_process({b.c_args[0], "--version"}, scratch_.string(), "");
-    std::string v = first_line(res.stdout_text.empty() ? res.stderr_tail : res.stdout_text);
-    if (b.kind == "xz" && v.rfind("xz (XZ Utils) ", 0) == 0) v = "xz " + v.substr(14);
-    if (b.kind == "bzip2" && v.find("Version ") != std::string::npos)
-      v = "bzip2 " + v.substr(v.find("Version ") + 8, v.find(',', v.find("Version ")) - v.find("Version ") - 8);
-    return versions_[b.kind] = v;
+    return versions_[b.kind] = tool_version(b.kind, first_line(res.stdout_text.empty() ? res.stderr_tail
+                                                                                        : res.stdout_text));
   }
 
-  static nlohmann::json read_json(const fs::path& p) {
-    std::ifstream in(p);
+  static std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+
+  static nlohmann::json read_json(const fs::path& p, const std::string& text) {
     try {
-      return nlohmann::json::parse(in);
+      return nlohmann::json::parse(text);
     } catch (const nlohmann::json::exception& e) {
       throw std::runtime_error("cannot read the run's statistics '" + p.filename().string() + "': " + e.what());
     }
   }
 
-  void nncomp_run(const InputSpec& in, const std::string& kind, const std::string& profile, const std::string& device,
-                  Row& r) {
-    const std::string base = in.name + "." + kind + "-" + profile + (device == "cpu" ? "" : "-" + device);
+  void nncomp_run(const InputSpec& in, const NncompRun& run, Row& r) {
+    const std::string base = in.name + "." + run.kind + "-" + run.profile + "-" + run.mixer +
+                             (run.device == "cpu" ? "" : "-" + run.device);
     const std::string nnc = base + ".nnc", rt = base + ".out";
     auto compress_to = [&](const std::string& out, const std::string& stats) {
-      return std::vector<std::string>{g_.nncomp, "c", "-f", "-v", "-m", kind, "-p", profile, "-t",
-                                      std::to_string(g_.threads), "--device", device, "--stats", stats,
-                                      in.name, out};
+      return nncomp_compress_args(g_.nncomp, run, g_.threads, stats, in.name, out);
     };
     const auto c = compress_to(nnc, base + ".c.json");
     const std::vector<std::string> d = {g_.nncomp, "d", "-f", "-v", "--stats", base + ".d.json", nnc, rt};
     auto shown = [](std::vector<std::string> v) { v[0] = "nncomp"; return shell_line(v); };
-    r.family = "nncomp", r.kind = kind, r.profile = profile, r.device = device, r.threads = g_.threads;
+    r.family = "nncomp", r.kind = run.kind, r.profile = run.profile, r.mixer = run.mixer, r.device = run.device;
+    r.threads = g_.threads;
     r.compress_command = shown(c), r.decompress_command = shown(d);
 
     const auto rc = step(r.label() + " compress", c, "");
@@ -386,17 +358,13 @@ class Runner {
       display_.finish(prefix_, r.label() + ": compressed again to identical bytes");
       fs::remove(scratch_ / nnc2);
     }
-    const auto cs = read_json(scratch_ / (base + ".c.json")), ds = read_json(scratch_ / (base + ".d.json"));
+    const fs::path c_path = scratch_ / (base + ".c.json"), d_path = scratch_ / (base + ".d.json");
+    const std::string c_text = slurp(c_path);
+    const auto cs = read_json(c_path, c_text), ds = read_json(d_path, slurp(d_path));
     fs::remove(scratch_ / nnc);
     r.compress_s = rc.wall_s, r.decompress_s = rd.wall_s;
     r.compress_rss_mib = rc.max_rss_mib, r.decompress_rss_mib = rd.max_rss_mib;
-    r.coding_loss_pct = 100.0 * cs.at("coding_loss").get<double>();
-    r.n_params = cs.at("n_params").get<int64_t>();
-    r.tool_version = cs.at("version").get<std::string>();
-    r.device_name = cs.at("device_name").get<std::string>();
-    r.cpu_capability = cs.at("cpu_capability").get<std::string>();
-    r.torch_version = cs.at("torch_version").get<std::string>();
-    r.cuda_version = cs.at("cuda_version").get<std::string>();
+    read_compress_stats(c_text, r);
     for (const auto* s : {&cs, &ds})
       if (s->contains("peak_gpu_bytes"))
         r.peak_gpu_mib = std::max(r.peak_gpu_mib.value_or(0), s->at("peak_gpu_bytes").get<double>() / 1048576.0);
@@ -418,20 +386,25 @@ constexpr const char* kUsage =
 
 int run(int argc, char** argv) {
   Grid grid;
-  std::string models = "all", profiles = "cpu", devices = "cpu", baselines = "all", out, check, enwik8, work,
-      replot;
+  std::string models = "all", profiles = "cpu", mixers = "cm", devices = "cpu", baselines = "all", out, check,
+      enwik8, work, replot;
   bool overwrite = false, no_plot = false;
   const fs::path self_dir = fs::canonical("/proc/self/exe").parent_path();
   po::options_description opts("Options");
   opts.add_options()
       ("help,h", "show this help")
-      ("models,m", po::value(&models), "model kinds, comma-separated, 'all' (those this build can run) or 'none' [all]")
+      ("models,m", po::value(&models),
+       "model kinds, comma-separated ('none' is the CM-only kind), 'all' (those `nncomp list` shows) or '' "
+       "(no nncomp runs, baselines only) [all]")
       ("profiles,p", po::value(&profiles), "profiles, comma-separated [cpu]")
+      ("mixers", po::value(&mixers),
+       "mixers, comma-separated: cm (neural + context mixing), none (neural only); each nncomp run once per "
+       "mixer, the kind 'none' with cm only [cm]")
       ("device", po::value(&devices), "devices, comma-separated: cpu, cuda [cpu]")
       ("threads,t", po::value(&grid.threads), "nncomp intra-op threads [2]")
       ("baselines,b", po::value(&baselines),
        "baselines, comma-separated, 'all' (those installed) or 'none': zstd-3, zstd-19, zstd-22-long, xz-9e, "
-       "bzip2-9 [all]")
+       "bzip2-9, zpaq-m5 [all]")
       ("repeat", po::bool_switch(&grid.repeat), "compress each nncomp run twice and require identical bytes")
       ("out,o", po::value(&out), "output stem: writes STEM.csv .json .md .gp .png .svg [DATE-DEVICE-MACHINE-Nt]")
       ("force-overwrite,f", po::bool_switch(&overwrite), "overwrite existing output files")
@@ -488,23 +461,54 @@ int run(int argc, char** argv) {
       if (grid.inputs[i].name == grid.inputs.back().name)
         throw UsageError("two inputs are named '" + grid.inputs.back().name + "'");
   }
-  const auto available = nncomp_profiles(grid.nncomp);
-  if (models == "all") {
-    for (const auto& [k, names] : available) grid.kinds.push_back(k);
-  } else if (models != "none") {
-    grid.kinds = split_list(models);
-  }
-  grid.profiles = split_list(profiles);
-  grid.devices = split_list(devices);
-  for (const auto& k : grid.kinds) {
-    const auto it = available.find(k);
-    if (it == available.end()) throw UsageError("unknown model kind '" + k + "' (`nncomp list` shows them)");
-    for (const auto& p : grid.profiles)
-      if (std::find(it->second.begin(), it->second.end(), p) == it->second.end())
-        throw UsageError(fmt::format("model kind {} has no profile '{}' (it has: {})", k, p, fmt::join(it->second, ", ")));
-  }
-  for (const auto& d : grid.devices)
+  const std::vector<std::string> profile_list = split_list(profiles), device_list = split_list(devices);
+  for (const auto& d : device_list)
     if (d != "cpu" && d != "cuda") throw UsageError("unknown device '" + d + "' (cpu, cuda)");
+  std::vector<std::string> mixer_list;
+  try {
+    mixer_list = parse_mixers(mixers);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  if (!split_list(models).empty()) {
+    const auto available = nncomp_profiles(grid.nncomp);
+    std::vector<std::string> kinds;
+    if (models == "all") {
+      for (const auto& [k, names] : available) kinds.push_back(k);
+    } else {
+      kinds = split_list(models);
+    }
+    auto has = [&](const std::string& kind, const std::string& profile) {
+      return std::ranges::count(available.at(kind), profile) > 0;
+    };
+    for (const auto& k : kinds)
+      if (!available.contains(k))
+        throw UsageError("unknown model kind '" + k + "' (`nncomp list` shows them" +
+                         (k == kCmOnlyKind ? "; this nncomp has no CM-only kind, and -m '' runs the baselines only)"
+                                           : ")"));
+    for (const auto& p : profile_list) {
+      if (models == "all" && std::ranges::none_of(kinds, [&](const std::string& k) { return has(k, p); }))
+        throw UsageError(fmt::format("no model kind has the profile '{}' (`nncomp list` shows them)", p));
+      for (const auto& k : kinds)
+        if (!has(k, p)) {
+          // -m all: each kind with those of the profiles it has (the CM-only
+          // kind has no GPU profiles)
+          if (models != "all")
+            throw UsageError(fmt::format("model kind {} has no profile '{}' (it has: {})", k, p,
+                                         fmt::join(available.at(k), ", ")));
+          fmt::print(stderr, "nncomp-bench: model kind {} has no profile '{}': not run with it\n", k, p);
+        }
+    }
+    try {
+      grid.runs = nncomp_runs(kinds, profile_list, mixer_list, device_list);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    std::erase_if(grid.runs, [&](const NncompRun& r) { return !has(r.kind, r.profile); });
+  }
+  if (!grid.runs.empty() && !nncomp_has_mixer_option(grid.nncomp))
+    throw UsageError("'" + grid.nncomp + "' has no --mixer option (it predates format v2), which every nncomp run "
+                     "passes; use a newer nncomp, or -m '' for the baselines only");
   const std::string zstd_tool = (self_dir / "nncomp-bench-zstd").string();
   const auto known = all_baselines(zstd_tool);
   if (baselines == "all") {
@@ -515,11 +519,11 @@ int run(int argc, char** argv) {
     for (const auto& id : split_list(baselines)) {
       auto it = std::find_if(known.begin(), known.end(), [&](const Baseline& b) { return b.id == id; });
       if (it == known.end())
-        throw UsageError("unknown baseline '" + id + "' (zstd-3, zstd-19, zstd-22-long, xz-9e, bzip2-9)");
+        throw UsageError("unknown baseline '" + id + "' (zstd-3, zstd-19, zstd-22-long, xz-9e, bzip2-9, zpaq-m5)");
       grid.baselines.push_back(*it);
     }
   }
-  if (grid.kinds.empty() && grid.baselines.empty()) throw UsageError("nothing to run");
+  if (grid.runs.empty() && grid.baselines.empty()) throw UsageError("nothing to run");
   if (!on_path("time"))
     throw UsageError("GNU time is needed to measure peak memory (Debian package 'time')");
 
@@ -528,7 +532,7 @@ int run(int argc, char** argv) {
   const std::string bench_command = shell_line(cmd_args);
   const std::string date = today(), machine = cpu_model_name();
   std::string device_tag;
-  for (const auto& d : grid.devices) device_tag += (device_tag.empty() ? "" : "+") + d;
+  for (const auto& d : device_list) device_tag += (device_tag.empty() ? "" : "+") + d;
   const std::string stem = out.empty() ? results_stem(date, device_tag, machine, grid.threads) : out;
   const std::vector<std::string> exts = {".csv", ".json", ".md", ".gp", ".png", ".svg"};
   if (!overwrite)

@@ -29,10 +29,12 @@ std::vector<std::string> fields(const Row& r) {
           r.family,
           r.kind,
           r.profile,
+          r.mixer,
           r.device,
           r.device_name,
           std::to_string(r.threads),
           std::to_string(r.compressed_bytes),
+          opt(r.neural_bytes, "{:.1f}"),
           fmt::format("{:.4f}", r.bpc()),
           fmt::format("{:.4f}", r.ratio()),
           fmt::format("{:.3f}", r.compress_s),
@@ -109,14 +111,17 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
 }  // namespace
 
 std::string Row::label() const {
-  if (family == "nncomp") return kind + "/" + profile + (device == "cpu" ? "" : " (" + device + ")");
+  if (family == "nncomp")
+    return kind + "/" + profile + (mixer == "cm" && kind != kCmOnlyKind ? "+cm" : "") +
+           (device == "cpu" ? "" : " (" + device + ")");
   return kind + " -" + profile;
 }
 
+
 const std::vector<std::string>& csv_columns() {
   static const std::vector<std::string> columns = {
-      "input", "input_bytes", "input_xxh64", "family", "kind", "profile", "device", "device_name",
-      "threads", "compressed_bytes", "bpc", "ratio", "compress_s", "decompress_s", "compress_kbs",
+      "input", "input_bytes", "input_xxh64", "family", "kind", "profile", "mixer", "device", "device_name",
+      "threads", "compressed_bytes", "neural_bytes", "bpc", "ratio", "compress_s", "decompress_s", "compress_kbs",
       "decompress_kbs", "compress_rss_mib", "decompress_rss_mib", "peak_gpu_mib", "coding_loss_pct",
       "n_params", "deterministic", "cpu_capability", "torch_version", "cuda_version", "tool_version",
       "git_sha", "date", "compress_command", "decompress_command"};
@@ -145,10 +150,12 @@ std::string to_json(const std::vector<Row>& rows, const std::string& bench_comma
     j["family"] = r.family;
     j["kind"] = r.kind;
     j["profile"] = r.profile;
+    j["mixer"] = r.mixer;
     j["device"] = r.device;
     j["device_name"] = r.device_name;
     j["threads"] = r.threads;
     j["compressed_bytes"] = r.compressed_bytes;
+    j["neural_bytes"] = r.neural_bytes ? nlohmann::ordered_json(*r.neural_bytes) : nullptr;
     j["bpc"] = r.bpc();
     j["ratio"] = r.ratio();
     j["compress_s"] = r.compress_s;
@@ -195,17 +202,23 @@ std::string to_markdown(const std::vector<Row>& rows, const std::string& bench_c
   if (!nncomp_version.empty()) out += fmt::format("- {}; {}; git {}\n", nncomp_version, torch,
                                                   first_nonempty(rows, &Row::git_sha));
   out += fmt::format("- Command: `{}`\n", bench_command);
+  if (!nncomp_version.empty())
+    out += "- nncomp: `KIND/PROFILE+cm` is the neural model mixed bit by bit with context models (`--mixer cm`), "
+           "`KIND/PROFILE` the neural model alone (`--mixer none`), `none/PROFILE` context mixing alone "
+           "(`-m none`). *neural alone*: what the neural model by itself would have cost, in bytes (its ideal "
+           "code length Σ −log2 p / 8, without the container), from nncomp's statistics.\n";
   out += "- Times are wall seconds of the whole process (start-up included); KB/s = 1000 bytes of "
          "input per second; RSS is the peak resident set of the process. Every run was decompressed "
          "and compared byte for byte with its input.\n\n";
-  out += "| input | compressor | threads | bytes | compressed | bpc | ratio | compress s | decompress s "
-         "| compress KB/s | decompress KB/s | RSS c/d MiB | coding loss | params | twice |\n";
-  out += "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  out += "| input | compressor | threads | bytes | compressed | neural alone | bpc | ratio | compress s "
+         "| decompress s | compress KB/s | decompress KB/s | RSS c/d MiB | coding loss | params | twice |\n";
+  out += "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : rows) {
     out += fmt::format(
-        "| {} | {} | {} | {} | {} | {:.4f} | {:.3f} | {} | {} | {} | {} | {:.0f} / {:.0f} | "
+        "| {} | {} | {} | {} | {} | {} | {:.4f} | {:.3f} | {} | {} | {} | {} | {:.0f} / {:.0f} | "
         "{} | {} | {} |\n",
-        md(r.input), md(r.label()), r.threads, r.input_bytes, r.compressed_bytes, r.bpc(), r.ratio(),
+        md(r.input), md(r.label()), r.threads, r.input_bytes, r.compressed_bytes,
+        r.neural_bytes ? fmt::format("{:.0f}", *r.neural_bytes) : "-", r.bpc(), r.ratio(),
         figure(r.compress_s), figure(r.decompress_s), figure(r.compress_kbs()), figure(r.decompress_kbs()),
         r.compress_rss_mib,
         r.decompress_rss_mib, r.coding_loss_pct ? fmt::format("{:+.4f} %", *r.coding_loss_pct) : "-",
@@ -250,41 +263,53 @@ std::string to_gnuplot(const std::vector<Row>& rows, const std::string& output_s
       "set termoption noenhanced\n";
   out += "set output " + gp_string(output_stem) + " . \".\" . fmt\n";
 
-  // Per (input, family) and panel: a block of points "t bpc" and a block of
-  // labels "t bpc text", where points closer than a hair on the plot share
-  // one label (zstd -19 and -22 often land on the same spot).
-  struct Series { std::string input, family, points[2], labels[2]; };
+  // Per (input, group) and panel, a block of points "t bpc"; per input and
+  // panel, a block of labels "t bpc text", where points closer than a hair
+  // on the plot share one label, whatever their groups (zstd -19 and -22
+  // often land on the same spot, a model with and without mixing may). The
+  // groups: nncomp with context mixing, nncomp's neural model alone, baselines.
+  auto group_of = [](const Row& r) {
+    return r.family != "nncomp" ? std::string("baseline") : r.mixer == "cm" ? std::string("nncomp+cm") : "nncomp";
+  };
+  struct Series { std::string input, group, points[2], labels[2]; };  // labels: "" if another series has them
   std::vector<Series> series;
   // labels are about a decade wide at the default size
   const double near_t = 0.3, near_bpc = 0.025 * (y_hi - y_lo + 2 * y_pad);  // decades, bpc
-  for (const auto& input : distinct(rows, &Row::input))
-    for (const std::string family : {"nncomp", "baseline"}) {
-      std::vector<const Row*> members;
+  auto time_of = [&](const Row& r, int panel) { return std::max(panel == 0 ? r.compress_s : r.decompress_s, x_lo); };
+  const auto inputs = distinct(rows, &Row::input);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const size_t first = series.size();
+    for (const std::string group : {"nncomp+cm", "nncomp", "baseline"}) {
+      std::string points[2];
       for (const auto& r : rows)
-        if (r.input == input && r.family == family) members.push_back(&r);
-      if (members.empty()) continue;
-      Series s{input, family, {}, {}};
+        if (r.input == inputs[i] && group_of(r) == group)
+          for (int panel = 0; panel < 2; ++panel) points[panel] += fmt::format("{:.6g} {:.6f}\n", time_of(r, panel), r.bpc());
+      if (points[0].empty()) continue;
+      Series s{inputs[i], group, {}, {}};
       for (int panel = 0; panel < 2; ++panel) {
-        struct Spot { double t, bpc; std::string text; };
-        std::vector<Spot> spots;
-        std::string points;
-        for (const Row* r : members) {
-          const double t = std::max(panel == 0 ? r->compress_s : r->decompress_s, x_lo);
-          points += fmt::format("{:.6g} {:.6f}\n", t, r->bpc());
-          auto it = std::find_if(spots.begin(), spots.end(), [&](const Spot& p) {
-            return std::abs(std::log10(p.t / t)) < near_t && std::abs(p.bpc - r->bpc()) < near_bpc;
-          });
-          if (it == spots.end()) spots.push_back({t, r->bpc(), r->label()});
-          else it->text += ", " + r->label();
-        }
-        std::string labels;
-        for (const auto& p : spots) labels += fmt::format("{:.6g} {:.6f} {}\n", p.t, p.bpc, gp_string(p.text));
-        const std::string tag = std::to_string(series.size()) + (panel == 0 ? "c" : "d");
-        s.points[panel] = "$P" + tag, s.labels[panel] = "$L" + tag;
-        out += s.points[panel] + " << EOD\n" + points + "EOD\n" + s.labels[panel] + " << EOD\n" + labels + "EOD\n";
+        s.points[panel] = "$P" + std::to_string(series.size()) + (panel == 0 ? "c" : "d");
+        out += s.points[panel] + " << EOD\n" + points[panel] + "EOD\n";
       }
       series.push_back(s);
     }
+    for (int panel = 0; panel < 2; ++panel) {
+      struct Spot { double t, bpc; std::string text; };
+      std::vector<Spot> spots;
+      for (const auto& r : rows) {
+        if (r.input != inputs[i]) continue;
+        const double t = time_of(r, panel);
+        auto it = std::find_if(spots.begin(), spots.end(), [&](const Spot& p) {
+          return std::abs(std::log10(p.t / t)) < near_t && std::abs(p.bpc - r.bpc()) < near_bpc;
+        });
+        if (it == spots.end()) spots.push_back({t, r.bpc(), r.label()});
+        else it->text += ", " + r.label();
+      }
+      std::string labels;
+      for (const auto& p : spots) labels += fmt::format("{:.6g} {:.6f} {}\n", p.t, p.bpc, gp_string(p.text));
+      series[first].labels[panel] = "$L" + std::to_string(i) + (panel == 0 ? "c" : "d");
+      out += series[first].labels[panel] + " << EOD\n" + labels + "EOD\n";
+    }
+  }
 
   const std::string date = first_nonempty(rows, &Row::date), machine = first_nonempty(rows, &Row::device_name);
   out += "set multiplot layout 1,2 title " +
@@ -301,12 +326,17 @@ std::string to_gnuplot(const std::vector<Row>& rows, const std::string& output_s
     std::string plot;
     for (size_t i = 0; i < series.size(); ++i) {
       const auto& s = series[i];
-      const int point = s.family == "nncomp" ? 7 : 5;  // filled circle / filled square
+      // filled triangle / filled circle / filled square
+      const int point = s.group == "nncomp+cm" ? 9 : s.group == "nncomp" ? 7 : 5;
+      const std::string title = s.group == "nncomp+cm" ? ": nncomp with context mixing"
+                                : s.group == "nncomp"  ? ": nncomp, neural model alone"
+                                                       : ": baselines";
       plot += fmt::format("{}{} using 1:2 with points pt {} ps 1.4 lc {} title {}, \\\n",
                           plot.empty() ? "plot " : "     ", s.points[panel], point, i + 1,
-                          gp_string(s.input + (s.family == "nncomp" ? ": nncomp" : ": baselines")));
-      plot += fmt::format("     {} using 1:2:3 with labels left offset char 0.9,0.5 font \",9\" notitle, \\\n",
-                          s.labels[panel]);
+                          gp_string(s.input + title));
+      if (!s.labels[panel].empty())
+        plot += fmt::format("     {} using 1:2:3 with labels left offset char 0.9,0.5 font \",9\" notitle, \\\n",
+                            s.labels[panel]);
     }
     if (plot.empty()) plot = "plot NaN notitle, \\\n";
     plot.resize(plot.size() - 4);  // drop the last ", \\\n"
@@ -325,6 +355,8 @@ std::vector<Row> rows_from_json(const std::string& json_text) {
       auto str = [&](const char* k, std::string& f) { f = j.at(k).get<std::string>(); };
       str("input", r.input), str("input_xxh64", r.input_xxh64), str("family", r.family), str("kind", r.kind);
       str("profile", r.profile), str("device", r.device), str("device_name", r.device_name);
+      // results written before the mixer column
+      r.mixer = j.contains("mixer") ? j.at("mixer").get<std::string>() : legacy_mixer(r.family, r.kind);
       str("deterministic", r.deterministic), str("cpu_capability", r.cpu_capability);
       str("torch_version", r.torch_version), str("cuda_version", r.cuda_version), str("tool_version", r.tool_version);
       str("git_sha", r.git_sha), str("date", r.date), str("compress_command", r.compress_command);
@@ -332,6 +364,8 @@ std::vector<Row> rows_from_json(const std::string& json_text) {
       r.input_bytes = j.at("input_bytes").get<uint64_t>();
       r.threads = j.at("threads").get<uint32_t>();
       r.compressed_bytes = j.at("compressed_bytes").get<uint64_t>();
+      if (j.contains("neural_bytes") && !j.at("neural_bytes").is_null())
+        r.neural_bytes = j.at("neural_bytes").get<double>();
       r.compress_s = j.at("compress_s").get<double>(), r.decompress_s = j.at("decompress_s").get<double>();
       r.compress_rss_mib = j.at("compress_rss_mib").get<double>();
       r.decompress_rss_mib = j.at("decompress_rss_mib").get<double>();
@@ -350,25 +384,32 @@ CheckResult check_sizes(const std::vector<Row>& rows, const std::string& expecte
   struct Expected { uint64_t bytes; std::string tool_version; };
   std::map<std::string, Expected> expected;
   auto key = [](const std::string& input, const std::string& kind, const std::string& profile,
-                const std::string& device, const std::string& threads) {
-    return input + "|" + kind + "|" + profile + "|" + device + "|" + threads;
+                const std::string& mixer, const std::string& device, const std::string& threads) {
+    return input + "|" + kind + "|" + profile + "|" + mixer + "|" + device + "|" + threads;
   };
   try {
-    io::CSVReader<7, io::trim_chars<>, io::double_quote_escape<',', '"'>> in(
+    io::CSVReader<9, io::trim_chars<>, io::double_quote_escape<',', '"'>> in(
         "expected CSV", expected_csv.data(), expected_csv.data() + expected_csv.size());
-    in.read_header(io::ignore_extra_column, "input", "kind", "profile", "device", "threads",
-                   "compressed_bytes", "tool_version");
-    std::string input, kind, profile, device, threads, tool_version;
+    // the mixer column may be missing (files older than it); no other
+    in.read_header(io::ignore_extra_column | io::ignore_missing_column, "input", "family", "kind", "profile",
+                   "mixer", "device", "threads", "compressed_bytes", "tool_version");
+    for (const char* c : {"input", "family", "kind", "profile", "device", "threads", "compressed_bytes",
+                          "tool_version"})
+      if (!in.has_column(c))
+        throw std::runtime_error(std::string("cannot read the expected sizes: no column '") + c + "'");
+    const bool has_mixer = in.has_column("mixer");
+    std::string input, family, kind, profile, mixer, device, threads, tool_version;
     uint64_t bytes = 0;
-    while (in.read_row(input, kind, profile, device, threads, bytes, tool_version))
-      expected[key(input, kind, profile, device, threads)] = {bytes, tool_version};
+    while (in.read_row(input, family, kind, profile, mixer, device, threads, bytes, tool_version))
+      expected[key(input, kind, profile, has_mixer ? mixer : legacy_mixer(family, kind), device, threads)] = {
+          bytes, tool_version};
   } catch (const io::error::base& e) {
     throw std::runtime_error(std::string("cannot read the expected sizes: ") + e.what());
   }
   CheckResult result;
   for (const auto& r : rows) {
     const std::string what = fmt::format("{} {} ({}, {} threads)", r.input, r.label(), r.device, r.threads);
-    auto it = expected.find(key(r.input, r.kind, r.profile, r.device, std::to_string(r.threads)));
+    auto it = expected.find(key(r.input, r.kind, r.profile, r.mixer, r.device, std::to_string(r.threads)));
     if (it == expected.end()) {
       result.ok = false;
       result.lines.push_back("missing  " + what + ": no committed size for this run");

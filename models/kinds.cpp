@@ -235,9 +235,30 @@ const std::map<std::string, Config>& rwkv_profiles() {
   return table;
 }
 
+// ---- none: no neural model, context mixing alone --------------------------------
+
+double no_params(const ModelConfig&) { return 0; }
+double no_run_bytes(const Config&) { return 0; }
+KindWork no_work(const Config&) { return {}; }
+
+// One stream (the context models learn best from the input in order); the
+// segment length only sets the checkpoint grouping. The model fields are
+// stored as written and ignored.
+const std::map<std::string, Config>& none_profiles() {
+  static const std::map<std::string, Config> table = [] {
+    Config c;
+    c.model = {ModelKind::kNone, /*n_layer=*/1, /*d_model=*/32, /*n_head=*/1, /*ffn_mult=*/1,
+               /*rope_base=*/1024.0, /*logit_cap=*/0.0};
+    c.engine = {/*n_streams=*/1, /*seg_len=*/1024, /*ctx_len=*/0};
+    c.mixer.neural = 0;
+    return std::map<std::string, Config>{{"cpu", c}, {"tiny", c}};
+  }();
+  return table;
+}
+
 // ---- the table ---------------------------------------------------------------
 
-const std::array<KindSpec, 3> kTable = {{
+const std::array<KindSpec, 4> kTable = {{
     {ModelKind::kGpt, "gpt", "modern GPT (RoPE, RMSNorm, QK-norm, ReLU^2)",
      /*takes_context=*/true, /*head_dims=*/{}, /*even_head_dim=*/true, gpt_params,
      gpt_run_bytes, gpt_work, gpt_profiles},
@@ -247,6 +268,9 @@ const std::array<KindSpec, 3> kTable = {{
     {ModelKind::kNgpt, "ngpt", "normalized transformer (unit-norm weights and states)",
      /*takes_context=*/true, /*head_dims=*/{}, /*even_head_dim=*/true, ngpt_params,
      ngpt_run_bytes, ngpt_work, ngpt_profiles},
+    {ModelKind::kNone, "none", "no neural model: context mixing alone, fast",
+     /*takes_context=*/false, /*head_dims=*/{}, /*even_head_dim=*/false, no_params, no_run_bytes,
+     no_work, none_profiles},
 }};
 
 }  // namespace

@@ -60,7 +60,8 @@ struct KindSpec {
   const std::map<std::string, Config>& (*profiles)();
 };
 
-/// All kinds, in the order of their numeric values.
+/// All kinds: the neural ones in the order of their numeric values, then
+/// `none` (no neural model, context mixing alone).
 std::span<const KindSpec> kind_table();
 
 /// The row of `kind`, or nullptr if no kind has that value.

@@ -11,6 +11,7 @@
 #include "src/config_rules.h"
 #include "src/container.h"
 #include "src/engine.h"
+#include "src/mixing.h"
 #include "src/runtime.h"
 
 namespace nncomp {
@@ -56,6 +57,9 @@ void fill_engine_stats(const EngineResult& r, Device device, Stats* stats) {
   stats->peak_gpu_bytes = r.peak_gpu_bytes;
 }
 
+bool mixing(const Config& c) { return c.mixer.mode == MixerMode::kContextMixing; }
+bool has_model(const Config& c) { return c.model.kind != ModelKind::kNone; }
+
 std::vector<uint8_t> padded_streams(std::span<const uint8_t> input, const StreamLayout& layout) {
   // Streams are contiguous slices in order, so the stream-major buffer is the
   // input followed by zero padding.
@@ -70,11 +74,15 @@ std::vector<uint8_t> padded_streams(std::span<const uint8_t> input, const Stream
 std::vector<uint8_t> decode_parsed(const ParsedContainer& parsed, Device device,
                                    const RunOptions& options, const std::string& divergence_cause,
                                    const std::vector<uint8_t>* expected, EngineResult* result,
-                                   double* ideal_bits) {
+                                   double* ideal_bits, double* neural_bits) {
   const Header& h = parsed.header;
   StreamLayout layout(h.original_size, h.config.engine.n_streams);
   ZeroBuffer tokens(layout.stream_len * layout.n_streams());
-  auto coding = make_byte_decoder(layout, tokens.span(), parsed.streams, expected, h.ideal_bits);
+  auto coding = mixing(h.config)
+                    ? make_mixed_decoder(layout, tokens.span(), h.config.mixer, parsed.streams,
+                                         expected, h.ideal_bits)
+                    : make_byte_decoder(layout, tokens.span(), parsed.streams, expected,
+                                        h.ideal_bits);
 
   std::vector<uint32_t> checkpoints = h.checkpoints;
   EngineJob job;
@@ -91,6 +99,7 @@ std::vector<uint8_t> decode_parsed(const ParsedContainer& parsed, Device device,
   job.phase_timing = options.phase_timing;
   *result = run_engine(job);
   *ideal_bits = coding->ideal_bits();
+  *neural_bits = coding->neural_bits();
 
   // Streams are contiguous slices of the input in order: the first
   // original_size bytes of the buffer are the output.
@@ -101,10 +110,20 @@ std::vector<uint8_t> decode_parsed(const ParsedContainer& parsed, Device device,
 
 }  // namespace
 
-std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& config,
+std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& requested,
                               const RunOptions& options, Stats* stats) {
-  validate(config);
+  validate(requested);
+  // The mixer's tables sized for this input (the header records what was used).
+  Config config = requested;
+  if (mixing(config))
+    config.mixer = with_mix(config.mixer, mix::sized_for(to_mix(config.mixer), input.size(),
+                                                         config.engine.n_streams));
+  if (mixing(config) && input.size() >= kMaxMixedInput)
+    throw Error(ErrorKind::kUsage, "the context mixer codes inputs below 4 GiB; this one has " +
+                                       std::to_string(input.size()) + " bytes (--mixer none)");
   const Device device = parse_device(options.device.empty() ? "cpu" : options.device);
+  if (!has_model(config) && device != Device::kCpu)
+    throw Error(ErrorKind::kUsage, "model kind none (context mixing alone) runs on the CPU");
   const uint32_t hw = hardware_threads();
   const uint32_t threads = options.threads ? options.threads : std::min(kDefaultThreads, hw);
   if (threads > hw)
@@ -112,13 +131,14 @@ std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& conf
                                        " exceed the " + std::to_string(hw) +
                                        " hardware threads this process may use");
   check_memory(config, input.size(), "compressing this input", device);
-  init_runtime(device, threads);
+  if (has_model(config)) init_runtime(device, threads);
   const auto t0 = std::chrono::steady_clock::now();
 
   StreamLayout layout(input.size(), config.engine.n_streams);
   auto tokens = padded_streams(input, layout);
   std::vector<std::vector<uint8_t>> payload(layout.n_streams());
-  auto coding = make_byte_encoder(layout, &payload);
+  auto coding = mixing(config) ? make_mixed_encoder(layout, tokens, config.mixer, &payload)
+                               : make_byte_encoder(layout, &payload);
 
   Header header;
   header.config = config;
@@ -140,6 +160,7 @@ std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& conf
   job.phase_timing = options.phase_timing;
   const EngineResult r = run_engine(job);
   header.ideal_bits = coding->ideal_bits();
+  header.neural_bits = mixing(config) ? coding->neural_bits() : 0.0;
   auto file = write_container(header, payload);
   const auto t1 = std::chrono::steady_clock::now();
 
@@ -148,14 +169,14 @@ std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& conf
     // the input is the expected output, checked byte by byte as it appears.
     const ParsedContainer parsed = parse_container(file);
     EngineResult vr;
-    double verify_bits = 0;
+    double verify_bits = 0, verify_neural_bits = 0;
     RunOptions again;
     again.cuda_graphs = options.cuda_graphs;
     again.progress = options.progress;
     decode_parsed(parsed, device, again,
                   "the computation is not reproducible on this machine (a nondeterministic "
                   "kernel or setting)",
-                  &tokens, &vr, &verify_bits);
+                  &tokens, &vr, &verify_bits, &verify_neural_bits);
     if (std::bit_cast<uint64_t>(verify_bits) != std::bit_cast<uint64_t>(header.ideal_bits))
       throw Error(ErrorKind::kVerify,
                   "verification failed: the decoder reproduced every byte but its "
@@ -168,6 +189,8 @@ std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& conf
     stats->compressed_size = file.size();
     for (const auto& p : payload) stats->payload_size += p.size();
     stats->ideal_bits = header.ideal_bits;
+    stats->neural_ideal_bits = coding->neural_bits();
+    stats->mixer = config.mixer.mode;
     stats->memory_estimate = static_cast<uint64_t>(memory_estimate(config, input.size()));
     stats->n_params = r.n_params;
     fill_engine_stats(r, device, stats);
@@ -186,20 +209,28 @@ std::vector<uint8_t> decompress(std::span<const uint8_t> file, const RunOptions&
   const Device device =
       parse_device(options.device.empty() ? h.fingerprint.device_kind : options.device);
   const uint32_t threads = options.threads ? options.threads : h.fingerprint.threads;
-  if (const uint32_t hw = hardware_threads(); threads > hw && !options.force)
-    throw Error(ErrorKind::kUnsupported,
-                "decoding needs " + std::to_string(threads) +
-                    " intra-op threads (the encoder's count, recorded in the file); this process "
-                    "may use " + std::to_string(hw) + " hardware threads (--force runs them anyway)");
-  const std::string diffs = check_fingerprint(
-      h.fingerprint, current_fingerprint(device_name(device), threads), options.force);
-  if (device == Device::kCuda && options.device.empty() && gpu_memory_bytes() == 0)
-    throw Error(ErrorKind::kUnsupported,
-                "this file was made on a GPU (" + h.fingerprint.device_name +
-                    "); no CUDA GPU is visible to this process, and a GPU file decodes only on "
-                    "the same GPU model");
+  std::string diffs;
+  if (has_model(h.config)) {
+    // The neural computation replays only on the same kind of machine. (The
+    // context mixer alone is integer arithmetic: portable, no fingerprint.)
+    if (const uint32_t hw = hardware_threads(); threads > hw && !options.force)
+      throw Error(ErrorKind::kUnsupported,
+                  "decoding needs " + std::to_string(threads) +
+                      " intra-op threads (the encoder's count, recorded in the file); this "
+                      "process may use " +
+                      std::to_string(hw) + " hardware threads (--force runs them anyway)");
+    diffs = check_fingerprint(h.fingerprint, current_fingerprint(device_name(device), threads),
+                              options.force);
+    if (device == Device::kCuda && options.device.empty() && gpu_memory_bytes() == 0)
+      throw Error(ErrorKind::kUnsupported,
+                  "this file was made on a GPU (" + h.fingerprint.device_name +
+                      "); no CUDA GPU is visible to this process, and a GPU file decodes only on "
+                      "the same GPU model");
+  } else if (device != Device::kCpu) {
+    throw Error(ErrorKind::kUsage, "a file of model kind none (context mixing alone) decodes on the CPU");
+  }
   check_memory(h.config, h.original_size, "decoding this file", device);
-  init_runtime(device, threads);
+  if (has_model(h.config)) init_runtime(device, threads);
   const auto t0 = std::chrono::steady_clock::now();
 
   // Header and payload checksums have passed, so a divergence means the
@@ -213,14 +244,17 @@ std::vector<uint8_t> decompress(std::span<const uint8_t> file, const RunOptions&
           : "decoding was forced although the file was made with a different computation: " +
                 diffs;
   EngineResult r;
-  double ideal_bits = 0;
-  std::vector<uint8_t> out = decode_parsed(parsed, device, options, cause, nullptr, &r, &ideal_bits);
+  double ideal_bits = 0, neural_bits = 0;
+  std::vector<uint8_t> out =
+      decode_parsed(parsed, device, options, cause, nullptr, &r, &ideal_bits, &neural_bits);
   if (stats) {
     *stats = Stats{};
     stats->original_size = h.original_size;
     stats->compressed_size = file.size();
     for (uint32_t s : h.stream_sizes) stats->payload_size += s;
     stats->ideal_bits = ideal_bits;
+    stats->neural_ideal_bits = neural_bits;
+    stats->mixer = h.config.mixer.mode;
     stats->memory_estimate = static_cast<uint64_t>(memory_estimate(h.config, h.original_size));
     stats->n_params = r.n_params;
     fill_engine_stats(r, device, stats);
@@ -236,7 +270,8 @@ uint64_t container_file_size(std::span<const uint8_t> header) { return container
 FileInfo inspect(std::span<const uint8_t> file) {
   const Header h = parse_header(file);
   FileInfo info;
-  info.format_version = kFormatVersion;
+  info.format_version = format_version_of(h.config);
+  info.neural_bits = h.neural_bits;
   info.quant_rule = h.quant_rule;
   info.freq_bits = h.freq_bits;
   info.model_name = model_name(h.config.model.kind);

@@ -18,7 +18,8 @@ namespace {
 
 constexpr int64_t kVocab = models::kVocab;
 
-// The verification error for a decoded byte that differs from the input.
+}  // namespace
+
 Error verify_error(uint8_t got, uint8_t want, uint64_t s, uint64_t L, uint64_t pos) {
   char msg[320];  // no fmt in LibTorch translation units (LibTorch bundles its own)
   std::snprintf(msg, sizeof msg,
@@ -30,36 +31,29 @@ Error verify_error(uint8_t got, uint8_t want, uint64_t s, uint64_t L, uint64_t p
   return Error(ErrorKind::kVerify, msg);
 }
 
-// What both directions of the byte path share: the layout, the host copy of
-// p(x) of every coded byte of a segment, and the ideal code length.
+namespace {
+
+// What both directions of the byte path share: the layout, the neural cost,
+// which is the ideal code length of what is coded.
 class ByteStage : public CodingStage {
  public:
   explicit ByteStage(const StreamLayout& layout) : layout_(layout) {}
 
   void collect_segment(const StepTables& tables, const torch::Tensor& coded, int64_t steps,
                        const DeviceTransfer& transfer) override {
-    const int64_t S = tables.probs().size(0), B = tables.probs().size(1);
-    if (!px_host_.defined()) px_host_ = transfer.host_buffer({S, B}, torch::kFloat32);
-    px_ = transfer.download(px_host_.narrow(0, 0, steps),
-                            tables.probs().narrow(0, 0, steps).gather(2, coded).squeeze(2));
+    neural_.collect(tables, coded, steps, transfer);
   }
 
   void finish_segment(uint64_t start, int64_t steps) override {
-    const int64_t B = layout_.n_streams();
-    const float* p = px_.data_ptr<float>();
-    for (int64_t t = 0; t < steps; ++t) {
-      const uint64_t pos = start + static_cast<uint64_t>(t);
-      for (int64_t s = 0; s < B; ++s)
-        if (layout_.live(static_cast<uint32_t>(s), pos))  // a float32 p may underflow to 0
-          ideal_bits_ -= std::log2(p[t * B + s] > 0 ? static_cast<double>(p[t * B + s]) : 0x1p-149);
-    }
+    neural_.add_to(ideal_bits_, layout_, start, steps);
+    neural_bits_ = ideal_bits_;
   }
 
  protected:
   const StreamLayout& layout_;
 
  private:
-  torch::Tensor px_host_, px_;  // float32 [S, B] staging and [steps, B] result
+  NeuralCost neural_;
 };
 
 class ByteEncoder final : public ByteStage {
@@ -118,7 +112,7 @@ class ByteDecoder final : public ByteStage {
       : ByteStage(layout),
         tokens_(tokens),
         expected_(expected),
-        ideal_budget_(ideal_bits * (1.0 + kIdealSlack) + kIdealSlackBits) {
+        ideal_budget_(ideal_budget(ideal_bits)) {
     decoders_.reserve(streams.size());
     for (const auto& s : streams) decoders_.emplace_back(s.data(), s.size());
   }
@@ -140,34 +134,17 @@ class ByteDecoder final : public ByteStage {
 
   void finish_segment(uint64_t start, int64_t steps) override {
     ByteStage::finish_segment(start, steps);
-    if (ideal_bits_ > ideal_budget_) throw over_budget(start, steps);
+    if (ideal_bits_ > ideal_budget_)
+      throw ideal_budget_error(start + static_cast<uint64_t>(steps), ideal_bits_,
+                               (ideal_budget_ - kIdealSlackBits) / (1.0 + kIdealSlack));
   }
 
   void finish() override {
     for (size_t s = 0; s < decoders_.size(); ++s)
-      if (!decoders_[s].exhausted())
-        throw Error(ErrorKind::kCorrupt,
-                    "corrupt data: stream " + std::to_string(s) +
-                        " has coded bytes that decoding never read (bytes that do not belong "
-                        "to the stream); nothing was written");
+      if (!decoders_[s].exhausted()) throw unread_bytes_error(s);
   }
 
  private:
-  // The ideal code length of a replay is the encoder's to the bit; a forced
-  // decode on another computation may differ slightly and still decode.
-  static constexpr double kIdealSlack = 0.01, kIdealSlackBits = 4096;
-
-  Error over_budget(uint64_t start, int64_t steps) const {
-    char msg[400];
-    std::snprintf(msg, sizeof msg,
-                  "decoding diverged or the file is corrupt: by stream position %llu the "
-                  "decoded bytes already cost %.0f bits under the model, more than the %.0f the "
-                  "file records for all of it; stopped there, nothing was written",
-                  static_cast<unsigned long long>(start + static_cast<uint64_t>(steps)),
-                  ideal_bits_, (ideal_budget_ - kIdealSlackBits) / (1.0 + kIdealSlack));
-    return Error(ErrorKind::kCorrupt, msg);
-  }
-
   std::span<uint8_t> tokens_;
   const std::vector<uint8_t>* expected_;
   double ideal_budget_;
@@ -175,6 +152,43 @@ class ByteDecoder final : public ByteStage {
 };
 
 }  // namespace
+
+void NeuralCost::collect(const StepTables& tables, const torch::Tensor& coded, int64_t steps,
+                         const DeviceTransfer& transfer) {
+  const int64_t S = tables.probs().size(0), B = tables.probs().size(1);
+  if (!host_.defined()) host_ = transfer.host_buffer({S, B}, torch::kFloat32);
+  px_ = transfer.download(host_.narrow(0, 0, steps),
+                          tables.probs().narrow(0, 0, steps).gather(2, coded).squeeze(2));
+}
+
+void NeuralCost::add_to(double& bits, const StreamLayout& layout, uint64_t start,
+                        int64_t steps) const {
+  const int64_t B = layout.n_streams();
+  const float* p = px_.data_ptr<float>();
+  for (int64_t t = 0; t < steps; ++t) {
+    const uint64_t pos = start + static_cast<uint64_t>(t);
+    for (int64_t s = 0; s < B; ++s)
+      if (layout.live(static_cast<uint32_t>(s), pos))  // a float32 p may underflow to 0
+        bits -= std::log2(p[t * B + s] > 0 ? static_cast<double>(p[t * B + s]) : 0x1p-149);
+  }
+}
+
+Error ideal_budget_error(uint64_t position, double spent, double recorded) {
+  char msg[400];
+  std::snprintf(msg, sizeof msg,
+                "decoding diverged or the file is corrupt: by stream position %llu the decoded "
+                "bytes already cost %.0f bits under the model, more than the %.0f the file "
+                "records for all of it; stopped there, nothing was written",
+                static_cast<unsigned long long>(position), spent, recorded);
+  return Error(ErrorKind::kCorrupt, msg);
+}
+
+Error unread_bytes_error(size_t stream) {
+  return Error(ErrorKind::kCorrupt,
+               "corrupt data: stream " + std::to_string(stream) +
+                   " has coded bytes that decoding never read (bytes that do not belong to the "
+                   "stream); nothing was written");
+}
 
 StepTables::StepTables(int64_t S, int64_t B, const torch::Device& device) {
   const auto on = torch::TensorOptions().device(device);

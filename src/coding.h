@@ -18,6 +18,8 @@
 #include <span>
 #include <vector>
 
+#include "nncomp/config.h"
+#include "nncomp/error.h"
 #include "src/device.h"
 #include "src/layout.h"
 
@@ -68,12 +70,47 @@ class CodingStage {
   /// After the last segment: flushes the encoders.
   virtual void finish() = 0;
 
-  /// Σ −log2 p(x) over the coded bytes so far, bits.
+  /// Σ −log2 p(x) over the coded bytes so far, bits, under the
+  /// probabilities they were coded with (the model's, or the mixer's).
   double ideal_bits() const { return ideal_bits_; }
+  /// The same under the neural model's float probabilities alone (0 without
+  /// a neural model).
+  double neural_bits() const { return neural_bits_; }
 
  protected:
-  double ideal_bits_ = 0;
+  double ideal_bits_ = 0, neural_bits_ = 0;
 };
+
+// ---- pieces the stages share (coding.cpp) ---------------------------------------
+
+/// The neural model's cost of each coded byte of a segment: p(x) gathered on
+/// the device (collect, downloaded with the segment) and added up on the host.
+class NeuralCost {
+ public:
+  void collect(const StepTables& tables, const torch::Tensor& coded, int64_t steps,
+               const DeviceTransfer& transfer);
+  /// bits −= log2 p(x) for every live byte of the segment, in step then
+  /// stream order (the order fixes the sum's rounding, which format v1's
+  /// ideal_bits records).
+  void add_to(double& bits, const StreamLayout& layout, uint64_t start, int64_t steps) const;
+
+ private:
+  torch::Tensor host_, px_;  // float32 [S, B] staging and [steps, B] result
+};
+
+/// A decode whose ideal code length passes the file's ideal_bits by more
+/// than this (relative, plus absolute bits) is not replaying the encoder: a
+/// replay gives ideal_bits to the bit; the margin covers a forced decode on
+/// another computation.
+inline constexpr double kIdealSlack = 0.01, kIdealSlackBits = 4096;
+inline double ideal_budget(double recorded) { return recorded * (1.0 + kIdealSlack) + kIdealSlackBits; }
+
+/// The errors of the decoders: a decoded byte that differs from the expected
+/// one (kVerify), an ideal code length over the budget, a stream with bytes
+/// never read (kCorrupt).
+Error verify_error(uint8_t got, uint8_t want, uint64_t s, uint64_t L, uint64_t pos);
+Error ideal_budget_error(uint64_t position, double spent, double recorded);
+Error unread_bytes_error(size_t stream);
 
 /// The 256-symbol path of format v1: one range coder per stream
 /// (coder/range_coder.h) coding each byte with its step's quantised table.
@@ -95,5 +132,25 @@ std::unique_ptr<CodingStage> make_byte_decoder(const StreamLayout& layout,
                                                const std::vector<std::span<const uint8_t>>& streams,
                                                const std::vector<uint8_t>* expected,
                                                double ideal_bits);
+
+/// The context-mixing path of format v2 (src/mixed_coding.cpp; docs/mix.md):
+/// one binary range coder per stream; each byte is coded as 8 decisions with
+/// the probabilities of the mixer (mix::Predictor configured by `mixer`),
+/// which mixes each step's neural table (when the model has one) with its
+/// context models. The mixer reads the bytes of `tokens` that both sides
+/// know. The encoder codes a segment at a time from the segment's tables (or
+/// without them, for model kind none); the decoder a step at a time. Same
+/// contracts as the byte path otherwise; ideal_bits() is the mixer's code
+/// length (exact: integer costs), neural_bits() the neural model's alone.
+std::unique_ptr<CodingStage> make_mixed_encoder(const StreamLayout& layout,
+                                                std::span<const uint8_t> tokens,
+                                                const MixerConfig& mixer,
+                                                std::vector<std::vector<uint8_t>>* payload);
+std::unique_ptr<CodingStage> make_mixed_decoder(const StreamLayout& layout,
+                                                std::span<uint8_t> tokens,
+                                                const MixerConfig& mixer,
+                                                const std::vector<std::span<const uint8_t>>& streams,
+                                                const std::vector<uint8_t>* expected,
+                                                double ideal_bits);
 
 }  // namespace nncomp

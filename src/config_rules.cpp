@@ -8,6 +8,7 @@
 
 #include "models/kinds.h"
 #include "src/field_checks.h"
+#include "src/mixing.h"
 
 namespace nncomp {
 namespace {
@@ -44,6 +45,22 @@ std::string head_dim_problem(const models::KindSpec& kind, const ModelConfig& m)
   return {};
 }
 
+// The mixer against the model kind and its own rules.
+std::string mixer_problem(const Config& c) {
+  const MixerConfig& x = c.mixer;
+  const bool no_model = c.model.kind == ModelKind::kNone;
+  if (x.mode != MixerMode::kNone && x.mode != MixerMode::kContextMixing)
+    return fmt::format("mixer mode {} unknown (0 none, 1 context mixing)",
+                       static_cast<unsigned>(x.mode));
+  if (x.mode == MixerMode::kNone)
+    return no_model ? "model kind none needs the context mixer (mixer mode 1)" : "";
+  if (std::string p = mix::config_problem(to_mix(x)); !p.empty()) return p;
+  if (x.neural != (no_model ? 0 : 1))
+    return fmt::format("mixer neural {} with model kind {}: must be {}", x.neural,
+                       no_model ? "none" : "with a neural model", no_model ? 0 : 1);
+  return {};
+}
+
 }  // namespace
 
 std::string config_problem(const Config& c) {
@@ -75,12 +92,6 @@ std::string config_problem(const Config& c) {
     return fmt::format(
         "{} takes no context window (its state carries the context): ctx_len must be 0, not {}",
         kind->name, e.ctx_len);
-  // Refuse what no machine has (the memory check of the API then compares
-  // the same estimate with the machine's memory).
-  if (const double need = memory_estimate(c, 0); need > kMaxModelBytes)
-    return fmt::format(
-        "model, caches and training activations would need {:.0f} GiB (limit {:.0f} GiB)",
-        need / (1u << 30), kMaxModelBytes / (1u << 30));
   if (bad(check_double("muon_lr", o.muon_lr, false, kMaxRate))) return p;
   if (bad(check_double("muon_momentum", o.muon_momentum, false, 1.0))) return p;
   if (bad(check_range("ns_steps", o.ns_steps, 0, 100))) return p;
@@ -90,6 +101,14 @@ std::string config_problem(const Config& c) {
   if (bad(check_double("adam_eps", o.adam_eps, false, kMaxRate))) return p;
   if (bad(check_double("weight_decay", o.weight_decay, false, kMaxRate))) return p;
   if (bad(check_double("lr_end_frac", o.lr_end_frac, false, kMaxRate))) return p;
+  if (bad(mixer_problem(c))) return p;
+  // Refuse what no machine has (the memory check of the API then compares
+  // the same estimate with the machine's memory).
+  if (const double need = memory_estimate(c, 0); need > kMaxModelBytes)
+    return fmt::format(
+        "model, caches, training activations and mixer tables would need {:.0f} GiB (limit {:.0f} "
+        "GiB)",
+        need / (1u << 30), kMaxModelBytes / (1u << 30));
   return {};
 }
 
@@ -114,7 +133,12 @@ double memory_estimate(const Config& c, uint64_t original_size) {
   const double engine = B * S * 4.0 * (513.0 + 768.0 + 16.0) + B * C * 24.0;
   // The input, the stream-major token buffer and the coded output.
   const double data = 3.0 * static_cast<double>(original_size);
-  return kBaselineBytes + weights + kind->run_bytes(c) + engine + data;
+  // The context mixer's tables and per-stream state (its own upper bound).
+  const double mixer = c.mixer.mode == MixerMode::kContextMixing
+                           ? static_cast<double>(mix::memory_bytes(to_mix(c.mixer), c.engine.n_streams))
+                           : 0.0;
+  if (c.model.kind == ModelKind::kNone) return kBaselineBytes + mixer + data;
+  return kBaselineBytes + weights + kind->run_bytes(c) + engine + mixer + data;
 }
 
 }  // namespace nncomp

@@ -20,6 +20,7 @@
 
 #include "src/config_rules.h"
 #include "src/field_checks.h"
+#include "src/mixing.h"
 
 namespace nncomp {
 namespace {
@@ -180,6 +181,12 @@ std::string scalar_problem(const Header& h) {
   if (bad(check_range("threads", f.threads, 1, 65536))) return p;
   if (bad(check_range("sm_count", f.sm_count, 0, 65536))) return p;
   if (bad(check_range("original_size", h.original_size, 0, kMaxOriginalSize))) return p;
+  if (h.config.mixer.mode == MixerMode::kContextMixing) {
+    if (h.original_size >= kMaxMixedInput)
+      return fmt::format("original_size {} too large for the context mixer (below {})",
+                         h.original_size, kMaxMixedInput);
+    if (bad(check_double("neural_bits", h.neural_bits, false, 1e300))) return p;
+  }
   // The encoder's spacing is a function of the fields above; anything else
   // would let a file put its first checkpoint arbitrarily far away.
   if (const uint32_t want = choose_checkpoint_segments(h.original_size, h.config.engine);
@@ -251,6 +258,23 @@ void write_body(ByteWriter& w, const Header& h) {
   w.u64(h.config.seed);
   w.u8(h.quant_rule);
   w.u8(h.freq_bits);
+  if (format_version_of(h.config) >= 2) {  // the mixer block
+    const MixerConfig& x = h.config.mixer;
+    w.u8(static_cast<uint8_t>(x.mode));
+    w.u8(x.rule_version);
+    w.u8(x.neural);
+    w.u8(x.log2_slot_bytes);
+    w.u8(x.log2_match);
+    w.u8(x.log2_private_bytes);
+    w.u8(x.log2_private_total);
+    w.u8(x.match_min);
+    w.u8(x.mixer_lr);
+    w.u8(x.final_lr);
+    w.u8(x.sm_limit);
+    w.u32(x.models);
+    w.u32(x.private_models);
+    w.f64(h.neural_bits);
+  }
   w.str(f.device_kind);
   w.str(f.device_name);
   w.str(f.cpu_capability);
@@ -280,11 +304,11 @@ uint64_t check_prefix(std::span<const uint8_t> file) {
                 fmt::format("truncated: file has only {} bytes, ends inside the {}", file.size(),
                             file.size() < 10 ? "format version" : "header length"));
   const auto version = static_cast<uint16_t>(load_le(file.data() + 8, 2));
-  if (version != kFormatVersion)
+  if (version < kOldestFormatVersion || version > kFormatVersion)
     throw Error(ErrorKind::kVersion,
                 fmt::format("unsupported container: format version {}, this build reads "
-                            "version {}",
-                            version, kFormatVersion));
+                            "versions {} to {}",
+                            version, kOldestFormatVersion, kFormatVersion));
   const auto header_len = static_cast<uint32_t>(load_le(file.data() + 10, 4));
   if (header_len > kMaxHeaderLen)
     throw_corrupt(fmt::format("header length {} exceeds the limit of {} bytes", header_len,
@@ -300,6 +324,7 @@ struct ParsedHeader {
 };
 ParsedHeader parse_fields(std::span<const uint8_t> file) {
   const uint64_t header_end = check_prefix(file);
+  const auto version = static_cast<uint16_t>(load_le(file.data() + 8, 2));
   const uint64_t body_end = header_end - kChecksumSize;
   const auto header_len = static_cast<uint32_t>(body_end - kPrefixSize);
   if (file.size() < header_end)
@@ -338,6 +363,30 @@ ParsedHeader parse_fields(std::span<const uint8_t> file) {
   h.config.seed = r.u64("seed");
   h.quant_rule = r.u8("quant_rule");
   h.freq_bits = r.u8("freq_bits");
+  MixerConfig& x = h.config.mixer;
+  if (version >= 2) {  // the mixer block
+    x.mode = static_cast<MixerMode>(r.u8("mixer.mode"));
+    if (x.mode != MixerMode::kContextMixing)
+      throw_corrupt(fmt::format("mixer.mode {} in format version 2 (1: context mixing; a file "
+                                "without mixing is version 1)",
+                                static_cast<unsigned>(x.mode)));
+    x.rule_version = r.u8("mixer.rule_version");
+    x.neural = r.u8("mixer.neural");
+    x.log2_slot_bytes = r.u8("mixer.log2_slot_bytes");
+    x.log2_match = r.u8("mixer.log2_match");
+    x.log2_private_bytes = r.u8("mixer.log2_private_bytes");
+    x.log2_private_total = r.u8("mixer.log2_private_total");
+    x.match_min = r.u8("mixer.match_min");
+    x.mixer_lr = r.u8("mixer.mixer_lr");
+    x.final_lr = r.u8("mixer.final_lr");
+    x.sm_limit = r.u8("mixer.sm_limit");
+    x.models = r.u32("mixer.models");
+    x.private_models = r.u32("mixer.private_models");
+    h.neural_bits = r.f64("neural_bits");
+  } else {
+    x = MixerConfig{};
+    x.mode = MixerMode::kNone;
+  }
   f.device_kind = r.str("device_kind");
   f.device_name = r.str("device_name");
   f.cpu_capability = r.str("cpu_capability");
@@ -413,6 +462,10 @@ ParsedContainer parse_impl(std::span<const uint8_t> file, bool verify_payload) {
 
 }  // namespace
 
+uint16_t format_version_of(const Config& config) {
+  return config.mixer.mode == MixerMode::kNone ? 1 : 2;
+}
+
 uint64_t segment_count(uint64_t original_size, const EngineConfig& engine) {
   if (engine.n_streams == 0 || engine.seg_len == 0)
     throw Error(ErrorKind::kInternal, "segment_count: n_streams and seg_len must be positive");
@@ -469,7 +522,7 @@ std::vector<uint8_t> write_container(Header header,
   std::vector<uint8_t> out;
   ByteWriter w(out);
   for (uint8_t b : kMagic) w.u8(b);
-  w.u16(kFormatVersion);
+  w.u16(format_version_of(header.config));
   w.u32(0);  // header length, patched below
   write_body(w, header);
   const size_t header_len = out.size() - kPrefixSize;

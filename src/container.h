@@ -1,4 +1,6 @@
-// container.h — the .nnc file format, version 1 (byte layout in docs/FORMAT.md).
+// container.h — the .nnc file format, versions 1 and 2 (byte layout in
+// docs/FORMAT.md). Version 2 adds the context mixer's configuration (the
+// "mixer block"); a file without mixing is written as version 1.
 //
 // A container is a self-describing header (every parameter needed to replay
 // the computation, a compute fingerprint, sizes and checksums), protected by
@@ -18,7 +20,13 @@
 
 namespace nncomp {
 
-inline constexpr uint16_t kFormatVersion = 1;
+/// The newest format version this build reads and writes, and the oldest it
+/// reads.
+inline constexpr uint16_t kFormatVersion = 2;
+inline constexpr uint16_t kOldestFormatVersion = 1;
+
+/// The version a header is written in: 1 without the context mixer, else 2.
+uint16_t format_version_of(const Config& config);
 
 /// Everything in the header. Sizes in bytes.
 struct Header {
@@ -33,7 +41,12 @@ struct Header {
   /// (stream-major order). checkpoints.size() == checkpoint_count(...).
   uint32_t checkpoint_segments = 0;
   std::vector<uint32_t> checkpoints;
-  double ideal_bits = 0;  ///< Σ −log2 p(x) under the model's float probs
+  /// Σ −log2 p(x) of the coded bytes, bits: under the model's float
+  /// probabilities (version 1), or the mixer's (version 2, exact).
+  double ideal_bits = 0;
+  /// Version 2: Σ −log2 p(x) under the neural model's float probabilities
+  /// alone, bits (what mixing saved; 0 without a neural model).
+  double neural_bits = 0;
   std::vector<uint32_t> stream_sizes;  ///< coded bytes per stream
   uint64_t payload_xxh64 = 0;          ///< XXH64(seed 0) of the payload
 };

@@ -143,7 +143,44 @@ AfterTrainHook set_after_train_hook(AfterTrainHook hook) {
 }
 }  // namespace testing
 
+// Model kind none: no prediction and no training; each step codes one byte
+// of every live stream with the context models alone (the coding stage's
+// mixer), a segment of seg_len steps at a time, with the same checkpoints.
+EngineResult run_without_model(const EngineJob& job) {
+  const StreamLayout& layout = *job.layout;
+  CodingStage& coding = *job.coding;
+  const uint64_t S = job.config->engine.seg_len, L = layout.stream_len;
+  const uint64_t n_segments = (L + S - 1) / S;
+  Checkpoints checkpoints(job, coding.decodes());
+  EngineResult result;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto last_report = t0;
+  uint64_t done = 0;
+  for (uint64_t seg = 0; seg < n_segments; ++seg) {
+    const uint64_t start = seg * S, steps = std::min(S, L - start);
+    const auto t_code = std::chrono::steady_clock::now();
+    if (coding.decodes())
+      for (uint64_t t = 0; t < steps; ++t) coding.code_step(start + t, nullptr, nullptr);
+    coding.finish_segment(start, static_cast<int64_t>(steps));
+    result.code_seconds += seconds_since(t_code);
+    result.steps += steps;
+    done += layout.bytes_in(start, start + steps);
+    checkpoints.after_segment(seg, n_segments, start + steps);
+    if (job.progress) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_report >= std::chrono::milliseconds(250) || seg + 1 == n_segments) {
+        last_report = now;
+        job.progress({done, layout.original_size, coding.ideal_bits(),
+                      std::chrono::duration<double>(now - t0).count()});
+      }
+    }
+  }
+  coding.finish();
+  return result;
+}
+
 EngineResult run_engine(const EngineJob& job) {
+  if (job.config->model.kind == ModelKind::kNone) return run_without_model(job);
   const Config& cfg = *job.config;
   const StreamLayout& layout = *job.layout;
   const std::span<const uint8_t> tokens = job.tokens;

@@ -46,7 +46,9 @@ struct EngineJob {
   bool phase_timing = false;
 };
 
-/// What a run measured; the ideal code length is the coding stage's.
+/// What a run measured; the ideal code lengths are the coding stage's. For
+/// model kind none (no neural model) the loop only codes: every step is one
+/// byte of every live stream through the coding stage's context mixer.
 struct EngineResult {
   int64_t n_params = 0;  ///< the model's scalar parameters
   /// Wall time by phase, seconds: step mode (predicting, and decoding on the

@@ -11,6 +11,7 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -25,7 +26,9 @@
 #include <vector>
 
 #include "nncomp/nncomp.h"
+#include "mix/config.h"
 #include "src/container.h"
+#include "src/mixing.h"
 #include "tests/api_util.h"
 
 namespace nncomp {
@@ -281,9 +284,9 @@ TEST(api_Hostile, FilesThatAreNotValidContainers) {
   // All but the last byte: the header is whole, the payload short.
   EXPECT_TRUE(contains(both(Bytes(file.begin(), file.end() - 1), ErrorKind::kTruncated),
                        "truncated"));
-  Bytes v2 = file;
-  v2[8] = 2;
-  EXPECT_TRUE(contains(both(v2, ErrorKind::kVersion), "version 2"));
+  Bytes v3 = file;
+  v3[8] = 3;
+  EXPECT_TRUE(contains(both(v3, ErrorKind::kVersion), "version 3"));
   Bytes hdr = file;
   hdr[30] ^= 0x04;
   EXPECT_TRUE(contains(both(hdr, ErrorKind::kCorrupt), "checksum"));
@@ -291,7 +294,7 @@ TEST(api_Hostile, FilesThatAreNotValidContainers) {
   longer.push_back(0);
   EXPECT_TRUE(contains(both(longer, ErrorKind::kCorrupt), "trailing"));
   Bytes payload = file;
-  payload.back() ^= 0x01;  // inspect does not read the payload checksum
+  payload[payload.size() - 2] ^= 0x01;  // inspect does not read the payload checksum
   const std::string msg =
       expect_error([&] { decompress(payload, one_thread()); }, ErrorKind::kCorrupt);
   EXPECT_TRUE(contains(msg, "checksum")) << msg;
@@ -478,6 +481,100 @@ INSTANTIATE_TEST_SUITE_P(
         BadNumber{"adam_beta2_nan", [](Config& c) { c.optim.adam_beta2 = std::nan(""); }},
         BadNumber{"lr_end_frac_inf", [](Config& c) { c.optim.lr_end_frac = INFINITY; }}),
     [](const ::testing::TestParamInfo<BadNumber>& i) { return std::string(i.param.name); });
+
+}  // namespace
+}  // namespace nncomp
+
+namespace nncomp {
+namespace {
+
+using namespace test;  // NOLINT: helpers of api_util.h
+
+// ---- the context mixer (format 2) ---------------------------------------------------
+
+// The public defaults are the mix library's tuned default.
+TEST(api_Mixing, PublicDefaultsAreTheMixersDefault) {
+  const mix::Config a = to_mix(MixerConfig{}), b = mix::default_config();
+  EXPECT_EQ(std::memcmp(&a, &b, sizeof a), 0);
+  EXPECT_EQ(MixerConfig{}.mode, MixerMode::kContextMixing);
+}
+
+// Every kind with and without the mixer, and the mixer alone: a byte-exact
+// round trip, compressed twice to identical bytes, the version and the parts'
+// costs in the stats and the header.
+class api_MixingKinds : public ::testing::TestWithParam<std::string> {};
+INSTANTIATE_TEST_SUITE_P(Kinds, api_MixingKinds, ::testing::ValuesIn(model_names()));
+
+TEST_P(api_MixingKinds, RoundTripsTwiceIdenticalWithAndWithoutTheMixer) {
+  const Bytes input = text(5000, 71);
+  for (const MixerMode mode : {MixerMode::kContextMixing, MixerMode::kNone}) {
+    Config config = profile(GetParam(), "tiny");
+    if (config.model.kind == ModelKind::kNone && mode == MixerMode::kNone) continue;
+    config.mixer.mode = mode;
+    SCOPED_TRACE(GetParam() + (mode == MixerMode::kNone ? " without the mixer" : " with the mixer"));
+    Stats cs, ds;
+    const Bytes file = compress(input, config, one_thread(), &cs);
+    EXPECT_TRUE(decompress(file, one_thread(), &ds) == input);
+    EXPECT_TRUE(compress(input, config, one_thread()) == file);
+    const FileInfo info = inspect(file);
+    EXPECT_EQ(info.format_version, mode == MixerMode::kNone ? 1 : 2);
+    EXPECT_EQ(info.config.mixer.mode, mode);
+    EXPECT_EQ(cs.mixer, mode);
+    EXPECT_EQ(std::bit_cast<uint64_t>(ds.ideal_bits), std::bit_cast<uint64_t>(cs.ideal_bits));
+    EXPECT_GT(cs.ideal_bits, 0.0);
+    EXPECT_LE(cs.coding_loss(), 0.005);  // header-free payload vs ideal, small input
+    if (config.model.kind == ModelKind::kNone) {
+      EXPECT_EQ(cs.neural_ideal_bits, 0.0);
+      EXPECT_EQ(info.config.mixer.neural, 0);
+    } else {
+      EXPECT_GT(cs.neural_ideal_bits, 0.0);
+      EXPECT_EQ(std::bit_cast<uint64_t>(ds.neural_ideal_bits),
+                std::bit_cast<uint64_t>(cs.neural_ideal_bits));
+      if (mode == MixerMode::kContextMixing) {
+        EXPECT_EQ(std::bit_cast<uint64_t>(info.neural_bits),
+                  std::bit_cast<uint64_t>(cs.neural_ideal_bits));
+      } else {
+        EXPECT_EQ(cs.neural_ideal_bits, cs.ideal_bits);  // the model is what is coded
+      }
+    }
+  }
+}
+
+// The mixer alone is integer arithmetic: its files decode whatever the
+// fingerprint says (another thread count, CPU capability or LibTorch), and
+// --verify checks it like any other.
+TEST(api_Mixing, ContextMixingAloneIgnoresTheFingerprint) {
+  const Bytes input = text(3000, 73);
+  RunOptions verify = one_thread();
+  verify.verify = true;
+  const Bytes file = compress(input, profile("none", "cpu"), verify);
+  const Bytes other = reseal(file, [](Header& h, std::vector<Bytes>&) {
+    h.fingerprint.threads = 64;
+    h.fingerprint.cpu_capability = "AVX512";
+    h.fingerprint.torch_version = "9.9.9";
+  });
+  EXPECT_TRUE(decompress(other, RunOptions{}) == input);
+  RunOptions cuda = one_thread();
+  cuda.device = "cuda";
+  const std::string msg =
+      expect_error([&] { compress(input, profile("none", "cpu"), cuda); }, ErrorKind::kUsage);
+  EXPECT_TRUE(contains(msg, "runs on the CPU")) << msg;
+}
+
+// The mixer's tables are sized for the input, and what was used is in the
+// header; a hostile mixer block is refused (container_test has every field).
+TEST(api_Mixing, TablesSizedForTheInputAndRecorded) {
+  const Bytes small = text(2000, 79);
+  const Bytes file = compress(small, tiny(), one_thread());
+  const MixerConfig used = inspect(file).config.mixer;
+  EXPECT_LT(used.log2_slot_bytes, MixerConfig{}.log2_slot_bytes);
+  EXPECT_LE(used.log2_match, MixerConfig{}.log2_match);
+  Config none = tiny();
+  none.model.kind = ModelKind::kNone;  // without the profile's neural 0: refused
+  none.engine.ctx_len = 0;
+  const std::string msg = expect_error([&] { compress(small, none, one_thread()); }, ErrorKind::kUsage);
+  EXPECT_TRUE(contains(msg, "neural 1")) << msg;
+}
 
 }  // namespace
 }  // namespace nncomp

@@ -27,6 +27,12 @@ namespace nncomp::test {
 using Bytes = std::vector<uint8_t>;
 
 inline Config tiny() { return profile("gpt", "tiny"); }
+/// The tiny profile without the context mixer: format version 1.
+inline Config tiny_v1() {
+  Config c = tiny();
+  c.mixer.mode = MixerMode::kNone;
+  return c;
+}
 
 inline RunOptions one_thread() {
   RunOptions o;

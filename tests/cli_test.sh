@@ -206,6 +206,33 @@ kind_round_trip() {
 }
 kind_round_trip ngpt
 kind_round_trip rwkv
+# The context mixer: on by default (format 2), off with --mixer none (format
+# 1), alone with -m none.
+CHECK="the mixer by default, shown by info"
+nn info small.nnc
+grep -q "^format version   2" out.txt && grep -q "^mixer            context mixing" out.txt ||
+  fail "no format 2 mixer in: $(cat out.txt)"
+pass
+CHECK="--mixer none: format 1"
+nn c "${FAST[@]}" --mixer none small small_v1.nnc
+[ "$RC" -eq 0 ] || fail "exit status $RC"
+nn info small_v1.nnc
+grep -q "^format version   1" out.txt && grep -q "^mixer            none" out.txt || fail "info: $(cat out.txt)"
+nn d -q small_v1.nnc small_v1.out
+cmp -s small small_v1.out || fail "round trip differs"
+pass
+CHECK="-m none: context mixing alone"
+nn c -m none -q small small_none.nnc
+[ "$RC" -eq 0 ] || fail "exit status $RC"
+nn info small_none.nnc
+grep -q "^model            none" out.txt || fail "info: $(cat out.txt)"
+nn d -q small_none.nnc small_none.out
+cmp -s small small_none.out || fail "round trip differs"
+pass
+expect_usage "--mixer bogus" "unknown --mixer 'bogus'" x.nnc c "${FAST[@]}" --mixer bogus small x.nnc
+expect_usage "-m none --mixer none" "nothing would model" x.nnc c -m none -q --mixer none small x.nnc
+expect_usage "d --mixer" "compression" x.out d -q --mixer none small.nnc x.out
+expect_usage "-m none on a GPU" "runs on the CPU" x.nnc c -m none -q --device cuda small x.nnc
 expect_usage "list with an argument" "list" "" list small
 CHECK="--stats"
 rm -f st.nnc st.json st.out st2.json
@@ -277,9 +304,9 @@ cp small.nnc bad.nnc && flip bad.nnc $((SIZE - 1))
 expect_error "flipped bit in the payload" "checksum|corrupt" x.out d -q bad.nnc x.out
 expect_error "flipped payload bit, to stdout" "checksum|corrupt" - d -q bad.nnc -
 [ ! -s out.txt ] || fail "a failed decompression wrote $(stat -c %s out.txt) bytes to stdout"
-cp small.nnc bad.nnc && patch bad.nnc 8 0200
-expect_error "format version 2" "version" x.out d -q bad.nnc x.out
-expect_error "info of format version 2" "version" "" info bad.nnc
+cp small.nnc bad.nnc && patch bad.nnc 8 0300
+expect_error "format version 3" "version" x.out d -q bad.nnc x.out
+expect_error "info of format version 3" "version" "" info bad.nnc
 
 # An absurd original_size (2^60). Its offset follows the six fingerprint strings
 # (docs/FORMAT.md: B = 153 + S, original_size at B + 8). With a Python XXH64 the
@@ -403,21 +430,30 @@ grep -qE "needs 64 intra-op threads.*may use [0-9]+ hardware threads" err || fai
 pass "$(head -n 1 err)"
 expect_usage "-t 1000 on compression" "threads 1000 exceed" x.nnc c -p tiny -q -t 1000 one x.nnc
 
-# Decode bombs: an original_size far past the payload.
-craft small.nnc bomb1.nnc original_size=4294967296 checkpoint_segments=4294967295
+# Decode bombs: an original_size far past the payload (format 1, and format 2
+# up to the mixer's limit of 2^32 - 2 bytes).
+"$NN" c "${FAST[@]}" --mixer none small small1.nnc 2>err || fail "compressing without the mixer failed"
+craft small1.nnc bomb1.nnc original_size=4294967296 checkpoint_segments=4294967295
 expect_error "checkpoint spacing other than the encoder's" "checkpoint_segments 4294967295 is not the" \
   x.out d -q bomb1.nnc x.out
-craft small.nnc bomb2.nnc --checkpoints=256 original_size=4294967296 checkpoint_segments=262144
-CHECK="a 2^32-byte original_size behind a small payload stops early, small"
-/usr/bin/time -f "%e %M" -o bomb.time "$NN" d -q bomb2.nnc x.out 2>err
-RC=$?
-[ "$RC" -eq 1 ] || fail "exit status $RC"
-grep -q "diverged or the file is corrupt" err || fail "message: $(head -n1 err)"
-read -r secs kib < <(tail -n 1 bomb.time)
-[ "$(echo "$secs < 30" | bc)" -eq 1 ] || fail "took $secs s"
-[ "$kib" -lt $((1536 * 1024)) ] || fail "peak RSS $kib KiB"
-[ ! -e x.out ] || fail "output written"
-pass "$secs s, $kib KiB: $(head -n 1 err)"
+bomb() {  # bomb NAME FILE: decoding must stop early, in little memory
+  CHECK=$1
+  /usr/bin/time -f "%e %M" -o bomb.time "$NN" d -q "$2" x.out 2>err
+  RC=$?
+  [ "$RC" -eq 1 ] || fail "exit status $RC"
+  grep -qE "diverged|corrupt" err || fail "message: $(head -n1 err)"
+  read -r secs kib < <(tail -n 1 bomb.time)
+  [ "$(echo "$secs < 30" | bc)" -eq 1 ] || fail "took $secs s"
+  [ "$kib" -lt $((1536 * 1024)) ] || fail "peak RSS $kib KiB"
+  [ ! -e x.out ] || fail "output written"
+  pass "$secs s, $kib KiB: $(head -n 1 err)"
+}
+craft small1.nnc bomb2.nnc --checkpoints=256 original_size=4294967296 checkpoint_segments=262144
+bomb "a 2^32-byte original_size behind a small payload stops early, small" bomb2.nnc
+craft small.nnc bomb3.nnc --checkpoints=256 original_size=4294967000 checkpoint_segments=262144
+bomb "the same with the mixer (format 2)" bomb3.nnc
+craft small.nnc bomb4.nnc --checkpoints=256 original_size=4294967296 checkpoint_segments=262144
+expect_error "format 2 past the mixer's limit" "too large for the context mixer" x.out d -q bomb4.nnc x.out
 
 # Rates beyond float32, odd head sizes and unknown devices: corrupt files.
 expect_usage "--adam-lr 1e39" "adam_lr" x.nnc c "${FAST[@]}" --adam-lr 1e39 small x.nnc

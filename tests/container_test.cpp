@@ -111,9 +111,16 @@ void patch(Bytes& f, size_t off, uint64_t v, int n) {
 
 // ---- fixtures ------------------------------------------------------------------
 
+// A version-1 header (no mixer): the layout the offsets below describe.
+Header v1_header() {
+  Header h;
+  h.config.mixer.mode = MixerMode::kNone;
+  return h;
+}
+
 // Every field differs from its default.
 Header full_header() {
-  Header h;
+  Header h = v1_header();
   h.config.model = {ModelKind::kNgpt, 6, 192, 3, 3, 5000.5, 30.25};
   h.config.engine = {5, 7, 96};
   h.config.optim = {0.031, 0.875, 7, 4.5e-4, 0.8, 0.995, 1e-10, 0.125, 11, 0.375};
@@ -140,7 +147,7 @@ Bytes full_file() { return write_container(full_header(), full_streams()); }
 
 // A small valid file for the exhaustive loops.
 Bytes small_file() {
-  Header h;
+  Header h = v1_header();
   h.config.engine = {2, 4, 8};
   h.fingerprint = {"cpu", "x", "AVX2", "2.11.0", "", "b", 1, 0};
   h.original_size = 10;  // L = 5, segments = 2, one checkpoint
@@ -281,7 +288,7 @@ TEST(Container, RoundTripFullHeader) {
 }
 
 TEST(Container, RoundTripEmptyInput) {
-  Header h;  // defaults, original_size 0: no segments, no checkpoints
+  Header h = v1_header();  // original_size 0: no segments, no checkpoints
   h.config.engine.n_streams = 3;
   h.fingerprint.device_kind = "cpu";
   h.checkpoint_segments = choose_checkpoint_segments(0, h.config.engine);
@@ -299,7 +306,7 @@ TEST(Container, RoundTripEmptyInput) {
 TEST(Container, TypicalHeaderSize) {
   // 16 streams × seg 32, 100 MB input: groups of 100e6 / 256 bytes, i.e.
   // 763 segments, and 256 checkpoints.
-  Header h;
+  Header h = v1_header();
   h.fingerprint = {"cuda", "NVIDIA H100 80GB HBM3", "AVX2", "2.11.0", "12.8", "0.1.0", 1, 132};
   h.original_size = 100'000'000;
   h.checkpoint_segments = choose_checkpoint_segments(h.original_size, h.config.engine);
@@ -381,12 +388,97 @@ TEST(Container, RejectsForeignFiles) {
 }
 
 TEST(Container, RejectsOtherVersions) {
-  for (uint16_t v : {0, 2, 0xffff}) {
+  for (uint16_t v : {0, 3, 0xffff}) {
     Bytes f = small_file();
     patch(f, kOffVersion, v, 2);
     expect_parse_error(f, ErrorKind::kVersion,
-                       "format version " + std::to_string(v) + ", this build reads version 1");
+                       "format version " + std::to_string(v) + ", this build reads versions 1 to 2");
   }
+}
+
+// ---- version 2: the mixer block ---------------------------------------------------
+
+Header v2_header() {
+  Header h = full_header();
+  h.config.mixer = MixerConfig{};  // context mixing, the defaults
+  h.neural_bits = 98765.25;
+  return h;
+}
+
+TEST(Container, RoundTripVersion2) {
+  const Bytes f = write_container(v2_header(), full_streams());
+  EXPECT_EQ(get_le(f, kOffVersion, 2), 2u);
+  const Header h = parse_container(f).header;
+  Header want = v2_header();
+  want.stream_sizes = h.stream_sizes;
+  want.payload_xxh64 = h.payload_xxh64;
+  expect_header_eq(h, want);
+  const MixerConfig& x = h.config.mixer;
+  EXPECT_EQ(x.mode, MixerMode::kContextMixing);
+  EXPECT_EQ(x.log2_slot_bytes, MixerConfig{}.log2_slot_bytes);
+  EXPECT_EQ(x.models, MixerConfig{}.models);
+  EXPECT_EQ(x.private_models, MixerConfig{}.private_models);
+  expect_same_bits(h.neural_bits, 98765.25);
+  // The block sits at offset 141 (docs/FORMAT.md), 27 bytes before the strings.
+  EXPECT_EQ(get_le(f, 141, 1), 1u);
+  EXPECT_EQ(get_le(f, 168, 2), 4u);  // device_kind "cuda": its length
+}
+
+// Every mixer field at or past its bounds, resealed: refused naming it.
+TEST(Container, HostileMixerBlockIsRefusedByField) {
+  const Bytes base = write_container(v2_header(), full_streams());
+  struct Case {
+    const char* what;
+    size_t off;
+    uint64_t value;
+    int width;
+    std::string needle;
+  };
+  const std::vector<Case> cases = {
+      {"mode 0 in version 2", 141, 0, 1, "mixer.mode 0 in format version 2"},
+      {"mode 7", 141, 7, 1, "mixer.mode 7"},
+      {"rule 2", 142, 2, 1, "rule_version"},
+      {"neural 0 with a model", 143, 0, 1, "mixer neural 0"},
+      {"neural 2", 143, 2, 1, "neural"},
+      {"slot table 2^40", 144, 40, 1, "log2_slot_bytes"},
+      {"slot table 2^11", 144, 11, 1, "log2_slot_bytes"},
+      {"match index 2^31", 145, 31, 1, "log2_match"},
+      {"private 2^29", 146, 29, 1, "log2_private_bytes"},
+      {"private total 2^35", 147, 35, 1, "log2_private_total"},
+      {"match_min 1", 148, 1, 1, "match_min"},
+      {"match_min 33", 148, 33, 1, "match_min"},
+      {"mixer_lr 0", 149, 0, 1, "mixer_lr"},
+      {"final_lr 0", 150, 0, 1, "final_lr"},
+      {"sm_limit 0", 151, 0, 1, "sm_limit"},
+      {"sm_limit 128", 151, 128, 1, "sm_limit"},
+      {"unknown model bits", 152, 0x80000000u, 4, "unknown bits"},
+      {"unknown private bits", 156, 0x4000u, 4, "unknown bits"},
+      {"too many contexts", 156, 0x3FFFu, 4, "contexts"},
+      {"neural_bits NaN", 160, 0x7ff8000000000000ull, 8, "neural_bits"},
+      {"neural_bits negative", 160, std::bit_cast<uint64_t>(-1.0), 8, "neural_bits"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    Bytes f = base;
+    patch(f, c.off, c.value, c.width);
+    expect_parse_error(f, ErrorKind::kCorrupt, c.needle);
+  }
+  // Model kind none needs the mixer's neural flag 0, and the mixer at all.
+  Header none = v2_header();
+  none.config.model.kind = ModelKind::kNone;
+  none.config.engine.ctx_len = 0;
+  none.config.mixer.neural = 1;
+  expect_error([&] { write_container(none, full_streams()); }, ErrorKind::kInternal, "neural 1");
+  none.config.mixer.mode = MixerMode::kNone;
+  expect_error([&] { write_container(none, full_streams()); }, ErrorKind::kInternal,
+               "model kind none needs the context mixer");
+  // An input too large for the mixer's 32-bit positions.
+  Header big = v2_header();
+  big.original_size = uint64_t{1} << 33;
+  big.checkpoint_segments = choose_checkpoint_segments(big.original_size, big.config.engine);
+  big.checkpoints.assign(checkpoint_count(big.original_size, big.config.engine, big.checkpoint_segments), 0);
+  expect_error([&] { write_container(big, full_streams()); }, ErrorKind::kInternal,
+               "too large for the context mixer");
 }
 
 // ---- truncation, bit flips, trailing bytes ------------------------------------
@@ -488,7 +580,7 @@ TEST(Container, AbsurdFieldsAreRejectedByFieldChecks) {
        "n_streams 1000000000 out of range"},
       {"seg_len 0", kOffSegLen, 0, 4, ErrorKind::kCorrupt, "seg_len 0"},
       {"ctx_len huge", kOffCtxLen, 0xffffffff, 4, ErrorKind::kCorrupt, "ctx_len"},
-      {"model kind 0", kOffKind, 0, 1, ErrorKind::kCorrupt, "model kind 0"},
+      {"model kind 0 (none) without the mixer", kOffKind, 0, 1, ErrorKind::kCorrupt, "none"},
       {"the first kind value after the table's", kOffKind, unknown_kind, 1, ErrorKind::kCorrupt,
        "model kind " + std::to_string(unknown_kind) + " unknown"},
       // The base file's ctx_len 96 is not allowed with the recurrent kind.
@@ -626,7 +718,7 @@ TEST(Container, EveryBoundedFieldIsChecked) {
 TEST(Container, StreamSizesSummingPastAnyFile) {
   // n_streams = 65536, every size 0xffffffff: the sum (~2^48) must be computed
   // without overflow and reported as a truncated payload, not allocated.
-  Header h;
+  Header h = v1_header();
   h.config.engine = {65536, 1, 0};
   h.fingerprint.device_kind = "cpu";
   h.original_size = 65536;

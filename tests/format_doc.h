@@ -3,9 +3,10 @@
 //
 // A row of the "Layout" table gives an offset expression (an integer, a sum
 // of terms like `B+44+4C+4n`, or `…` for "right after the previous field"),
-// a size expression, a type and a field name. Variables: S, B (defined in the
-// text above the table as `B = <k> + S`), C (checkpoint count), n
-// (n_streams). Sizes `2+len` (strings) and `Σ stream_sizes` are resolved
+// a size expression, a type and a field name. Variables: M (the mixer
+// block's length, 0 in version 1), S, B (defined in the text above the table
+// as `B = <k> + M + S`), C (checkpoint count), n (n_streams). Rows whose
+// meaning starts with *(v2)* exist only in version 2. Sizes `2+len` (strings) and `Σ stream_sizes` are resolved
 // against a concrete file.
 #pragma once
 
@@ -24,11 +25,12 @@ namespace nncomp::test {
 
 struct FormatRow {
   std::string offset, size, type, field, meaning;
+  bool v2_only() const { return meaning.rfind("*(v2)*", 0) == 0; }
 };
 
 struct FormatTable {
   std::vector<FormatRow> rows;  ///< in table order, without the *body* marker rows
-  int64_t b_constant = -1;      ///< k of "B = k + S"
+  int64_t b_constant = -1;      ///< k of "B = k + M + S"
   std::string header_len_expr;  ///< from header_len's meaning: "B + 38 + 4C + 4n"
   std::string header_size_expr; ///< from "The header (...) is `...` bytes"
 
@@ -61,7 +63,8 @@ inline FormatTable load_format_table(const std::string& path = std::string(NNCOM
       continue;
     }
     if (!in_layout) continue;
-    if (std::regex_search(line, m, std::regex(R"(`B = (\d+) \+ S`)"))) t.b_constant = std::stoll(m[1]);
+    if (std::regex_search(line, m, std::regex(R"(`B = (\d+) \+ M \+ S`)")))
+      t.b_constant = std::stoll(m[1]);
     if (std::regex_search(line, m, std::regex(R"(The header \(prefix \+ body \+ checksum\) is `([^`]+)`)")))
       t.header_size_expr = m[1];
     if (line.rfind("| Offset", 0) == 0) {

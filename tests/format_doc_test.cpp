@@ -32,8 +32,8 @@ uint64_t get_le(const Bytes& f, size_t off, size_t n) {
 }
 
 // Every field holds a value no other field holds, so that a row pointing at
-// the wrong field cannot pass by chance.
-Header distinct_header() {
+// the wrong field cannot pass by chance. `version` 1: no mixer; 2: with one.
+Header distinct_header(int version) {
   Header h;
   h.config.model = {ModelKind::kNgpt, 6, 192, 3, 3, 5000.5, 30.25};
   h.config.engine = {5, 7, 96};
@@ -46,6 +46,13 @@ Header distinct_header() {
   h.checkpoint_segments = choose_checkpoint_segments(h.original_size, h.config.engine);  // 8 groups
   h.checkpoints = {101, 102, 0xffffffffu, 104, 105, 106, 107, 0x80000000u};
   h.ideal_bits = 1234.5625;
+  if (version == 1) {
+    h.config.mixer.mode = MixerMode::kNone;
+  } else {
+    MixerConfig& x = h.config.mixer;
+    x = {MixerMode::kContextMixing, 1, 1, 26, 21, 19, 25, 6, 9, 3, 100, 0x1FDF, 0x20F};
+    h.neural_bits = 4321.125;
+  }
   return h;
 }
 
@@ -67,9 +74,24 @@ std::map<std::string, Value> expected_fields(const Header& h, const Bytes& file)
     payload.insert(payload.end(), s.begin(), s.end());
   }
   const size_t body_end = file.size() - payload.size() - 8;
+  const MixerConfig& x = h.config.mixer;
   return {
+      {"mixer.mode", uint64_t{static_cast<uint8_t>(x.mode)}},
+      {"mixer.rule_version", uint64_t{x.rule_version}},
+      {"mixer.neural", uint64_t{x.neural}},
+      {"mixer.log2_slot_bytes", uint64_t{x.log2_slot_bytes}},
+      {"mixer.log2_match", uint64_t{x.log2_match}},
+      {"mixer.log2_private_bytes", uint64_t{x.log2_private_bytes}},
+      {"mixer.log2_private_total", uint64_t{x.log2_private_total}},
+      {"mixer.match_min", uint64_t{x.match_min}},
+      {"mixer.mixer_lr", uint64_t{x.mixer_lr}},
+      {"mixer.final_lr", uint64_t{x.final_lr}},
+      {"mixer.sm_limit", uint64_t{x.sm_limit}},
+      {"mixer.models", uint64_t{x.models}},
+      {"mixer.private_models", uint64_t{x.private_models}},
+      {"neural_bits", bits(h.neural_bits)},
       {"magic", Bytes{0x89, 'N', 'N', 'C', '\r', '\n', 0x1a, '\n'}},
-      {"version", uint64_t{kFormatVersion}},
+      {"version", uint64_t{format_version_of(h.config)}},
       {"header_len", uint64_t{body_end - 14}},
       {"model.kind", uint64_t{static_cast<uint8_t>(m.kind)}},
       {"model.n_layer", uint64_t{m.n_layer}},
@@ -124,26 +146,40 @@ size_t type_width(const std::string& type) {
   return 0;
 }
 
-TEST(FormatDoc, EveryRowOfTheTableMatchesTheWriter) {
+class FormatDoc : public ::testing::TestWithParam<int> {};
+INSTANTIATE_TEST_SUITE_P(Versions, FormatDoc, ::testing::Values(1, 2));
+
+TEST_P(FormatDoc, EveryRowOfTheTableMatchesTheWriter) {
   const FormatTable t = test::load_format_table();
-  ASSERT_GT(t.b_constant, 0) << "docs/FORMAT.md no longer defines `B = k + S`";
-  const Header h = distinct_header();
+  ASSERT_GT(t.b_constant, 0) << "docs/FORMAT.md no longer defines `B = k + M + S`";
+  const int version = GetParam();
+  const Header h = distinct_header(version);
   const Bytes f = write_container(h, kStreams);
-  const std::map<std::string, Value> want = expected_fields(h, f);
+  ASSERT_EQ(get_le(f, 8, 2), static_cast<uint64_t>(version));
+  std::map<std::string, Value> want = expected_fields(h, f);
+  int64_t block = 0;  // the mixer block's length, from the table's v2 rows
+  for (const test::FormatRow& row : t.rows)
+    if (row.v2_only()) {
+      block += type_width(row.type);
+      if (version == 1) want.erase(row.field);
+    }
 
   int64_t S = 0;
   for (const auto* s : {&h.fingerprint.device_kind, &h.fingerprint.device_name,
                         &h.fingerprint.cpu_capability, &h.fingerprint.torch_version,
                         &h.fingerprint.cuda_version, &h.fingerprint.build})
     S += static_cast<int64_t>(s->size());
-  const std::map<char, int64_t> vars = {{'S', S},
-                                        {'B', t.b_constant + S},
+  const int64_t M = version == 2 ? block : 0;
+  const std::map<char, int64_t> vars = {{'M', M},
+                                        {'S', S},
+                                        {'B', t.b_constant + M + S},
                                         {'C', static_cast<int64_t>(h.checkpoints.size())},
                                         {'n', static_cast<int64_t>(kStreams.size())}};
 
   std::set<std::string> documented;
   size_t end = 0;  // end of the previous row
   for (const test::FormatRow& row : t.rows) {
+    if (row.v2_only() && version == 1) continue;
     SCOPED_TRACE("docs/FORMAT.md row '" + row.field + "' at offset " + row.offset);
     ASSERT_TRUE(documented.insert(row.field).second) << "field documented twice";
     const auto it = want.find(row.field);
@@ -178,6 +214,7 @@ TEST(FormatDoc, EveryRowOfTheTableMatchesTheWriter) {
   }
   EXPECT_EQ(end, f.size()) << "the rows must cover the whole file";
   for (const auto& [field, value] : want) EXPECT_TRUE(documented.count(field)) << field << " undocumented";
+  if (version == 2) EXPECT_EQ(block, 27) << "the mixer block's length";
   EXPECT_EQ(eval_expr(t.header_len_expr, vars), static_cast<int64_t>(get_le(f, 10, 4)))
       << "header_len formula " << t.header_len_expr;
   const size_t payload = std::get<Bytes>(want.at("payload")).size();

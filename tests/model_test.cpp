@@ -130,8 +130,8 @@ class Transformer : public AnyModel {};
 
 std::vector<ModelKind> kinds(bool with_context_only) {
   std::vector<ModelKind> out;
-  for (const KindSpec& k : kind_table())
-    if (!with_context_only || k.takes_context) out.push_back(k.kind);
+  for (const KindSpec& k : kind_table())  // every kind with a neural model
+    if (k.kind != ModelKind::kNone && (!with_context_only || k.takes_context)) out.push_back(k.kind);
   return out;
 }
 std::string kind_label(const ::testing::TestParamInfo<ModelKind>& info) {

@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 MAGIC = bytes([0x89, 0x4E, 0x4E, 0x43, 0x0D, 0x0A, 0x1A, 0x0A])
-KINDS = {1: "gpt", 2: "rwkv", 3: "ngpt"}
+KINDS = {0: "none", 1: "gpt", 2: "rwkv", 3: "ngpt"}
 
 try:
     import xxhash  # type: ignore
@@ -78,7 +78,7 @@ def parse(data, validate=True):
     h = {}
     r.take("magic", 8, MAGIC.hex())
     h["version"] = r.u("version", 2)
-    if h["version"] != 1:
+    if h["version"] not in (1, 2):
         raise ValueError(f"format version {h['version']} is not described here")
     header_len = r.u("header_len", 4)
     for name, size in [("model.kind", 1), ("model.n_layer", 4), ("model.d_model", 4),
@@ -99,6 +99,14 @@ def parse(data, validate=True):
     h["seed"] = r.u("seed", 8)
     h["quant_rule"] = r.u("quant_rule", 1)
     h["freq_bits"] = r.u("freq_bits", 1)
+    if h["version"] == 2:  # the mixer block
+        for name in ["mode", "rule_version", "neural", "log2_slot_bytes", "log2_match",
+                     "log2_private_bytes", "log2_private_total", "match_min", "mixer_lr",
+                     "final_lr", "sm_limit"]:
+            h["mixer." + name] = r.u("mixer." + name, 1)
+        h["mixer.models"] = r.u("mixer.models", 4)
+        h["mixer.private_models"] = r.u("mixer.private_models", 4)
+        h["neural_bits"] = r.f64("neural_bits")
     for name in ["device_kind", "device_name", "cpu_capability", "torch_version",
                  "cuda_version", "build"]:
         h["fingerprint." + name] = r.s("fingerprint." + name)

@@ -13,6 +13,7 @@ namespace nncomp {
 /// Model families. The numeric value is stored in the container (1 byte);
 /// never renumber. Source of each family: see models/model_table.cpp.
 enum class ModelKind : uint8_t {
+  kNone = 0,  ///< no neural model: context mixing alone (MixerConfig, format v2)
   kGpt = 1,   ///< modern GPT: RoPE, RMSNorm, QK-norm, ReLU² (nanochat-style)
   kRwkv = 2,  ///< RWKV-7 style recurrent model, arXiv 2503.14456 (models/rwkv.h)
   kNgpt = 3,  ///< normalized transformer, arXiv 2410.01131 (models/ngpt.h)
@@ -53,6 +54,31 @@ struct OptimConfig {
   double lr_end_frac = 0.5;  ///< lr at the end of the file, as a fraction
 };
 
+/// How the model's predictions become bits.
+enum class MixerMode : uint8_t {
+  kNone = 0,           ///< format v1: each byte range-coded with the model's 256-symbol table
+  kContextMixing = 1,  ///< format v2: bit by bit, the model's distribution mixed with context models
+};
+
+/// The context-mixing stage (format v2; docs/mix.md specifies rule 1 and
+/// every field). The defaults are the tuned configuration; the writer shrinks
+/// the tables for small inputs (mix::sized_for) and stores what it used.
+struct MixerConfig {
+  MixerMode mode = MixerMode::kContextMixing;
+  uint8_t rule_version = 1;         ///< the mixing rule, 1
+  uint8_t neural = 1;               ///< 1: mix the neural model's distribution (0 for model kind none)
+  uint8_t log2_slot_bytes = 27;     ///< shared bit-history table, 2^n bytes
+  uint8_t log2_match = 22;          ///< match index, 2^n entries of 4 bytes
+  uint8_t log2_private_bytes = 20;  ///< each stream's private table at most 2^n bytes
+  uint8_t log2_private_total = 26;  ///< all private tables together at most 2^n bytes
+  uint8_t match_min = 7;            ///< minimum verified match length, bytes
+  uint8_t mixer_lr = 7;             ///< layer-1 mixer learning rate
+  uint8_t final_lr = 2;             ///< final mixer learning rate
+  uint8_t sm_limit = 127;           ///< context cells' count limit / 8
+  uint32_t models = 0x33FDF;        ///< shared context models (mix::ModelBit mask)
+  uint32_t private_models = 0xE0F;  ///< per-stream context models (mix::ModelBit mask)
+};
+
 /// Everything that determines the compressed bytes, besides the input and
 /// the compute fingerprint.
 struct Config {
@@ -60,6 +86,7 @@ struct Config {
   EngineConfig engine;
   OptimConfig optim;
   uint64_t seed = 1;
+  MixerConfig mixer;
 };
 
 }  // namespace nncomp

@@ -50,7 +50,14 @@ struct Stats {
   uint64_t original_size = 0;    ///< bytes
   uint64_t compressed_size = 0;  ///< bytes, whole container
   uint64_t payload_size = 0;     ///< bytes of coded streams
-  double ideal_bits = 0;         ///< Σ −log2 p(x) under the model's float probabilities
+  /// Σ −log2 p(x) of the coded bytes, bits, under the probabilities they
+  /// were coded with: the model's float probabilities (mixer none) or the
+  /// context mixer's (exact).
+  double ideal_bits = 0;
+  /// The same under the neural model's probabilities alone (0 for model
+  /// kind none): with the mixer, what mixing saved is neural − ideal.
+  double neural_ideal_bits = 0;
+  MixerMode mixer = MixerMode::kNone;  ///< how the bytes were coded
   double seconds = 0;            ///< wall time of the engine
   double verify_seconds = 0;     ///< wall time of the verifying decode (RunOptions::verify)
   int64_t n_params = 0;          ///< model parameters
@@ -98,7 +105,8 @@ struct FileInfo {
   Fingerprint fingerprint;
   uint64_t original_size = 0, file_size = 0, header_size = 0, payload_size = 0;
   uint64_t original_xxh64 = 0;
-  double ideal_bits = 0;
+  double ideal_bits = 0;   ///< of the coded bytes (the mixer's in format 2)
+  double neural_bits = 0;  ///< format 2: the neural model's alone (0 for kind none)
   uint32_t n_checkpoints = 0, checkpoint_segments = 0;
   std::vector<uint32_t> stream_sizes;
 };

@@ -48,9 +48,23 @@ void print_info(const nncomp::FileInfo& i) {
   const auto& o = i.config.optim;
   const auto& f = i.fingerprint;
   const double payload_bits = 8.0 * static_cast<double>(i.payload_size);
+  const auto& x = i.config.mixer;
+  const bool mixed = x.mode == nncomp::MixerMode::kContextMixing;
+  const bool neural = m.kind != nncomp::ModelKind::kNone;
   fmt::print("format version   {}\n", i.format_version);
-  fmt::print("model            {}  n_layer={} d_model={} n_head={} ffn_mult={} rope_base={} logit_cap={}\n",
-             i.model_name, m.n_layer, m.d_model, m.n_head, m.ffn_mult, m.rope_base, m.logit_cap);
+  if (neural)
+    fmt::print("model            {}  n_layer={} d_model={} n_head={} ffn_mult={} rope_base={} logit_cap={}\n",
+               i.model_name, m.n_layer, m.d_model, m.n_head, m.ffn_mult, m.rope_base, m.logit_cap);
+  else
+    fmt::print("model            none (context mixing alone)\n");
+  if (mixed)
+    fmt::print("mixer            context mixing rule {}: neural={} tables 2^{} B, match 2^{}, private "
+               "2^{}/2^{} B, match_min={} lr={}/{} sm_limit={} models=0x{:x} private=0x{:x}\n",
+               x.rule_version, x.neural, x.log2_slot_bytes, x.log2_match, x.log2_private_bytes,
+               x.log2_private_total, x.match_min, x.mixer_lr, x.final_lr, x.sm_limit, x.models,
+               x.private_models);
+  else
+    fmt::print("mixer            none (the model's 256-symbol tables, range-coded)\n");
   fmt::print("engine           n_streams={} seg_len={} ctx_len={} seed={}\n", e.n_streams, e.seg_len,
              e.ctx_len, i.config.seed);
   fmt::print("optimizer        muon lr={} momentum={} ns_steps={} wd={}; adamw lr={} betas=({}, {}) eps={};"
@@ -70,6 +84,11 @@ void print_info(const nncomp::FileInfo& i) {
                static_cast<double>(i.original_size) / i.file_size);
     fmt::print("coding loss      ideal {:.0f} bits, payload {:.0f} bits: {:+.4f} %\n", i.ideal_bits,
                payload_bits, i.ideal_bits > 0 ? 100.0 * (payload_bits / i.ideal_bits - 1.0) : 0.0);
+    if (mixed && neural)
+      fmt::print("mixing gain      the neural model alone {:.0f} bits ({:.3f} bpc); mixed {:.0f} bits: "
+                 "{:+.2f} %\n",
+                 i.neural_bits, i.neural_bits / i.original_size, i.ideal_bits,
+                 i.neural_bits > 0 ? 100.0 * (i.ideal_bits / i.neural_bits - 1.0) : 0.0);
   }
   fmt::print("checkpoints      {} (every {} segments)\n", i.n_checkpoints, i.checkpoint_segments);
 }
@@ -107,6 +126,23 @@ std::string info_json(const nncomp::FileInfo& i) {
   j["seed"] = i.config.seed;
   j["quant_rule"] = i.quant_rule;
   j["freq_bits"] = i.freq_bits;
+  if (i.format_version >= 2) {
+    const auto& x = i.config.mixer;
+    j["mixer.mode"] = static_cast<unsigned>(x.mode);
+    j["mixer.rule_version"] = x.rule_version;
+    j["mixer.neural"] = x.neural;
+    j["mixer.log2_slot_bytes"] = x.log2_slot_bytes;
+    j["mixer.log2_match"] = x.log2_match;
+    j["mixer.log2_private_bytes"] = x.log2_private_bytes;
+    j["mixer.log2_private_total"] = x.log2_private_total;
+    j["mixer.match_min"] = x.match_min;
+    j["mixer.mixer_lr"] = x.mixer_lr;
+    j["mixer.final_lr"] = x.final_lr;
+    j["mixer.sm_limit"] = x.sm_limit;
+    j["mixer.models"] = x.models;
+    j["mixer.private_models"] = x.private_models;
+    j["neural_bits"] = i.neural_bits;
+  }
   j["fingerprint.device_kind"] = f.device_kind;
   j["fingerprint.device_name"] = f.device_name;
   j["fingerprint.cpu_capability"] = f.cpu_capability;
@@ -140,6 +176,8 @@ std::string stats_json(const std::string& command, const nncomp::Stats& s, const
   j["compressed_size"] = s.compressed_size;
   j["payload_size"] = s.payload_size;
   j["ideal_bits"] = s.ideal_bits;
+  j["neural_ideal_bits"] = s.neural_ideal_bits;
+  j["mixer"] = s.mixer == nncomp::MixerMode::kContextMixing ? "cm" : "none";
   j["coding_loss"] = s.coding_loss();
   j["seconds"] = s.seconds;
   j["verify_seconds"] = s.verify_seconds;
@@ -193,7 +231,7 @@ double rate_option(const po::variables_map& vm, const char* name) {
 }
 
 int run(int argc, char** argv) {
-  std::string command, in, out, model = "gpt", profile_name, device, stats_path;
+  std::string command, in, out, model = "gpt", profile_name, device, stats_path, mixer;
   bool overwrite = false, force = false, quiet = false, verbose = false, verify = false;
   bool no_graphs = false, phase_timing = false, json = false;
 
@@ -207,6 +245,9 @@ int run(int argc, char** argv) {
       ("threads,t", po::value<std::string>(),
        "intra-op threads, 1 to this machine's (recorded; decoding needs the same) [2]")
       ("device", po::value(&device), "cpu or cuda [cpu; decompression: the file's]")
+      ("mixer", po::value(&mixer),
+       "cm: mix the model's distribution bit by bit with context models (format 2); none: code the "
+       "model's byte distribution directly (format 1) [cm]")
       ("force-overwrite,f", po::bool_switch(&overwrite), "overwrite an existing output file")
       ("force", po::bool_switch(&force), "decode even if the file was made on another device/build")
       ("verify", po::bool_switch(&verify),
@@ -301,7 +342,7 @@ int run(int argc, char** argv) {
   nncomp::Stats stats;
   std::vector<uint8_t> result;
   if (command == "c") {
-    if (profile_name.empty()) profile_name = device == "cuda" ? "default" : "cpu";
+    if (profile_name.empty()) profile_name = device == "cuda" && model != "none" ? "default" : "cpu";
     nncomp::Config config = nncomp::profile(model, profile_name);
     // Integer overrides in the ranges the format accepts (the configuration
     // check then applies the rules between fields).
@@ -325,6 +366,13 @@ int run(int argc, char** argv) {
     f64("adam-lr", config.optim.adam_lr);
     f64("lr-end", config.optim.lr_end_frac);
     if (vm.count("seed")) config.seed = integer_option(vm, "seed", 0, UINT64_MAX);
+    if (mixer == "none") {
+      if (config.model.kind == nncomp::ModelKind::kNone)
+        throw Error(ErrorKind::kUsage, "--model none --mixer none: nothing would model the bytes");
+      config.mixer.mode = nncomp::MixerMode::kNone;
+    } else if (!mixer.empty() && mixer != "cm") {
+      throw Error(ErrorKind::kUsage, "unknown --mixer '" + mixer + "' (cm, none)");
+    }
     const auto input = nncomp::cli::read_all(in);
     result = nncomp::compress(input, config, options, &stats);
   } else {
@@ -333,7 +381,7 @@ int run(int argc, char** argv) {
                   "--verify applies to compression; decompression always checks the original's checksum");
     for (const char* k : {"model", "profile", "n-layer", "d-model", "n-head", "ffn-mult", "n-streams",
                           "seg-len", "ctx-len", "lr", "adam-lr", "lr-end", "warmup", "ns-steps",
-                          "weight-decay", "seed"})
+                          "weight-decay", "seed", "mixer"})
       if (vm.count(k))
         throw Error(ErrorKind::kUsage, fmt::format("--{} applies to compression; the file says how to decode", k));
     const auto input = nncomp::cli::read_container(in);
@@ -357,7 +405,14 @@ int run(int argc, char** argv) {
       fmt::print(stderr, "verified: decoding gives back all {} bytes; {:.1f} s more ({:+.0f} %)\n",
                  stats.original_size, stats.verify_seconds,
                  stats.seconds > 0 ? 100.0 * stats.verify_seconds / stats.seconds : 0.0);
-    if (verbose)
+    if (verbose && stats.mixer == nncomp::MixerMode::kContextMixing)
+      fmt::print(stderr,
+                 "model {} parameters; neural model alone {:.0f} bits, mixed {:.0f} bits ({:+.2f} %), "
+                 "payload {} bytes, coding loss {:+.4f} %\n",
+                 stats.n_params, stats.neural_ideal_bits, stats.ideal_bits,
+                 stats.neural_ideal_bits > 0 ? 100.0 * (stats.ideal_bits / stats.neural_ideal_bits - 1.0) : 0.0,
+                 stats.payload_size, 100.0 * stats.coding_loss());
+    else if (verbose)
       fmt::print(stderr, "model {} parameters; ideal {:.0f} bits, payload {} bytes, coding loss {:+.4f} %\n",
                  stats.n_params, stats.ideal_bits, stats.payload_size, 100.0 * stats.coding_loss());
   }

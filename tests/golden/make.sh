@@ -8,11 +8,12 @@
 # A model kind that lands later adds its lines below and makes only those, by
 # name, into the current version's folder; the existing files stay as they are.
 #
-# Usage: tests/golden/make.sh NNCOMP [VERSION [NAME...]]   (VERSION defaults to 1;
+# Usage: tests/golden/make.sh NNCOMP [VERSION [NAME...]]   (VERSION defaults to 2,
+#        the version nncomp writes with its defaults (the context mixer on);
 #        without NAMEs, every file of the list)
 set -euo pipefail
 nn=${1:?usage: make.sh NNCOMP [VERSION [NAME...]]}
-version=${2:-1}
+version=${2:-2}
 only=("${@:3}")
 here=$(cd "$(dirname "$0")" && pwd)
 sample="$here/../../data/enwik5"
@@ -39,3 +40,4 @@ golden ngpt-tiny 30000 3000 -m ngpt -p tiny -t 1
 golden ngpt-cpu 50000 4096 -m ngpt -p cpu -t 2
 golden rwkv-tiny 70000 3000 -m rwkv -p tiny -t 1
 golden rwkv-cpu 80000 4096 -m rwkv -p cpu -t 2
+golden none-cpu 90000 8192 -m none -p cpu
