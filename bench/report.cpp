@@ -381,28 +381,28 @@ std::vector<Row> rows_from_json(const std::string& json_text) {
 }
 
 CheckResult check_sizes(const std::vector<Row>& rows, const std::string& expected_csv) {
-  struct Expected { uint64_t bytes; std::string tool_version; };
+  struct Expected { uint64_t bytes; std::string tool_version; std::string device_name; };
   std::map<std::string, Expected> expected;
   auto key = [](const std::string& input, const std::string& kind, const std::string& profile,
                 const std::string& mixer, const std::string& device, const std::string& threads) {
     return input + "|" + kind + "|" + profile + "|" + mixer + "|" + device + "|" + threads;
   };
   try {
-    io::CSVReader<9, io::trim_chars<>, io::double_quote_escape<',', '"'>> in(
+    io::CSVReader<10, io::trim_chars<>, io::double_quote_escape<',', '"'>> in(
         "expected CSV", expected_csv.data(), expected_csv.data() + expected_csv.size());
     // the mixer column may be missing (files older than it); no other
     in.read_header(io::ignore_extra_column | io::ignore_missing_column, "input", "family", "kind", "profile",
-                   "mixer", "device", "threads", "compressed_bytes", "tool_version");
+                   "mixer", "device", "threads", "compressed_bytes", "tool_version", "device_name");
     for (const char* c : {"input", "family", "kind", "profile", "device", "threads", "compressed_bytes",
                           "tool_version"})
       if (!in.has_column(c))
         throw std::runtime_error(std::string("cannot read the expected sizes: no column '") + c + "'");
     const bool has_mixer = in.has_column("mixer");
-    std::string input, family, kind, profile, mixer, device, threads, tool_version;
+    std::string input, family, kind, profile, mixer, device, threads, tool_version, device_name;
     uint64_t bytes = 0;
-    while (in.read_row(input, family, kind, profile, mixer, device, threads, bytes, tool_version))
+    while (in.read_row(input, family, kind, profile, mixer, device, threads, bytes, tool_version, device_name))
       expected[key(input, kind, profile, has_mixer ? mixer : legacy_mixer(family, kind), device, threads)] = {
-          bytes, tool_version};
+          bytes, tool_version, device_name};
   } catch (const io::error::base& e) {
     throw std::runtime_error(std::string("cannot read the expected sizes: ") + e.what());
   }
@@ -416,6 +416,24 @@ CheckResult check_sizes(const std::vector<Row>& rows, const std::string& expecte
     } else if (r.family != "nncomp" && it->second.tool_version != r.tool_version) {
       result.lines.push_back(fmt::format("skipped  {}: {} here, {} committed", what, r.tool_version,
                                          it->second.tool_version));
+    } else if (r.family == "nncomp" && !it->second.device_name.empty() && it->second.device_name != r.device_name &&
+               r.kind != "none") {
+      // a neural model's float results differ between CPU models (the file's fingerprint): not comparable
+      result.lines.push_back(fmt::format("skipped  {}: made on '{}' here, committed from '{}'", what, r.device_name,
+                                         it->second.device_name));
+    } else if (r.family == "nncomp" && r.kind == "none" && it->second.device_name != r.device_name) {
+      // context mixing alone is integer arithmetic, the same on every machine; only the header's device
+      // name (stored with its length) differs in size
+      const auto adjusted = static_cast<int64_t>(r.compressed_bytes) - static_cast<int64_t>(r.device_name.size()) +
+                            static_cast<int64_t>(it->second.device_name.size());
+      if (adjusted != static_cast<int64_t>(it->second.bytes)) {
+        result.ok = false;
+        result.lines.push_back(fmt::format("DIFFERS  {}: {} bytes ({} with the committed device name), committed {}",
+                                           what, r.compressed_bytes, adjusted, it->second.bytes));
+      } else {
+        result.lines.push_back(fmt::format("same     {}: {} bytes (device name '{}' committed as '{}')", what,
+                                           r.compressed_bytes, r.device_name, it->second.device_name));
+      }
     } else if (it->second.bytes != r.compressed_bytes) {
       result.ok = false;
       result.lines.push_back(fmt::format("DIFFERS  {}: {} bytes, committed {} ({:+} bytes)", what,

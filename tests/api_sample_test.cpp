@@ -45,7 +45,9 @@ TEST(api_Sample, RoundTripStatsAndInspect) {
   EXPECT_EQ(std::bit_cast<uint64_t>(ds.ideal_bits), std::bit_cast<uint64_t>(cs.ideal_bits));
 
   const FileInfo info = inspect(file);
-  EXPECT_EQ(info.format_version, 1);
+  EXPECT_EQ(info.format_version, 2);  // the default mixes in context models (format 2)
+  EXPECT_EQ(info.config.mixer.mode, MixerMode::kContextMixing);
+  EXPECT_EQ(info.config.mixer.mixer_lr, config.mixer.mixer_lr);
   EXPECT_EQ(info.model_name, "gpt");
   EXPECT_EQ(info.config.model.n_layer, config.model.n_layer);
   EXPECT_EQ(info.config.model.d_model, config.model.d_model);

@@ -426,6 +426,30 @@ TEST(BenchCheck, SameSizesPassAndEveryKindOfDifferenceIsNamed) {
   EXPECT_THROW(check_sizes(committed, "input,kind\nenwik5,gpt\n"), std::runtime_error);
 }
 
+TEST(BenchCheck, NeuralRunsFromAnotherCpuModelAreSkippedContextMixingAloneIsStillCompared) {
+  std::vector<Row> committed = {nncomp_row("enwik5", "tiny", 4000, "cm", "rwkv"),
+                                nncomp_row("enwik5", "tiny", 3000, "cm", "none")};
+  for (auto& r : committed) r.device_name = "AMD EPYC";
+  const std::string csv = to_csv(committed);
+  auto here = committed;
+  for (auto& r : here) r.device_name = "Intel(R) Xeon(R) Processor";  // 18 characters longer
+  here[0].compressed_bytes = 4019;
+  here[1].compressed_bytes = 3018;
+  auto result = check_sizes(here, csv);
+  EXPECT_TRUE(result.ok);
+  ASSERT_EQ(result.lines.size(), 2u);
+  EXPECT_EQ(result.lines[0].rfind("skipped", 0), 0u) << result.lines[0];
+  EXPECT_EQ(result.lines[1].rfind("same", 0), 0u) << result.lines[1];
+  here[1].compressed_bytes = 3017;  // the CM-only payload changed
+  result = check_sizes(here, csv);
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.lines[1].find("DIFFERS"), std::string::npos) << result.lines[1];
+  // on the same CPU model every byte counts
+  auto same_machine = committed;
+  same_machine[0].compressed_bytes = 4001;
+  EXPECT_FALSE(check_sizes(same_machine, csv).ok);
+}
+
 TEST(BenchCheck, RunsMatchOnTheMixer) {
   const std::vector<Row> committed = {nncomp_row("enwik5", "tiny", 4000, "cm", "rwkv"),
                                       nncomp_row("enwik5", "tiny", 4100, "none", "rwkv"),
