@@ -416,29 +416,21 @@ CheckResult check_sizes(const std::vector<Row>& rows, const std::string& expecte
     } else if (r.family != "nncomp" && it->second.tool_version != r.tool_version) {
       result.lines.push_back(fmt::format("skipped  {}: {} here, {} committed", what, r.tool_version,
                                          it->second.tool_version));
-    } else if (r.family == "nncomp" && !it->second.device_name.empty() && it->second.device_name != r.device_name &&
-               r.kind != "none") {
+    } else if (const bool other_cpu = r.family == "nncomp" && !it->second.device_name.empty() &&
+                                      it->second.device_name != r.device_name;
+               other_cpu && r.kind != "none") {
       // a neural model's float results differ between CPU models (the file's fingerprint): not comparable
       result.lines.push_back(fmt::format("skipped  {}: made on '{}' here, committed from '{}'", what, r.device_name,
                                          it->second.device_name));
-    } else if (r.family == "nncomp" && r.kind == "none" && it->second.device_name != r.device_name) {
-      // context mixing alone is integer arithmetic, the same on every machine; only the header's device
-      // name (stored with its length) differs in size
-      const auto adjusted = static_cast<int64_t>(r.compressed_bytes) - static_cast<int64_t>(r.device_name.size()) +
-                            static_cast<int64_t>(it->second.device_name.size());
-      if (adjusted != static_cast<int64_t>(it->second.bytes)) {
-        result.ok = false;
-        result.lines.push_back(fmt::format("DIFFERS  {}: {} bytes ({} with the committed device name), committed {}",
-                                           what, r.compressed_bytes, adjusted, it->second.bytes));
-      } else {
-        result.lines.push_back(fmt::format("same     {}: {} bytes (device name '{}' committed as '{}')", what,
-                                           r.compressed_bytes, r.device_name, it->second.device_name));
-      }
-    } else if (it->second.bytes != r.compressed_bytes) {
+    } else if (const uint64_t want = other_cpu  // context mixing alone: integer arithmetic, the same everywhere;
+                                                // only the device name the header stores differs in length
+                                         ? it->second.bytes + r.device_name.size() - it->second.device_name.size()
+                                         : it->second.bytes;
+               want != r.compressed_bytes) {
       result.ok = false;
       result.lines.push_back(fmt::format("DIFFERS  {}: {} bytes, committed {} ({:+} bytes)", what,
-                                         r.compressed_bytes, it->second.bytes,
-                                         static_cast<int64_t>(r.compressed_bytes) - static_cast<int64_t>(it->second.bytes)));
+                                         r.compressed_bytes, want,
+                                         static_cast<int64_t>(r.compressed_bytes) - static_cast<int64_t>(want)));
     } else {
       result.lines.push_back(fmt::format("same     {}: {} bytes", what, r.compressed_bytes));
     }
