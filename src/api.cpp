@@ -80,9 +80,9 @@ std::vector<uint8_t> decode_parsed(const ParsedContainer& parsed, Device device,
   ZeroBuffer tokens(layout.stream_len * layout.n_streams());
   auto coding = mixing(h.config)
                     ? make_mixed_decoder(layout, tokens.span(), h.config.mixer, parsed.streams,
-                                         expected, h.ideal_bits)
+                                         expected, h.ideal_bits, divergence_cause)
                     : make_byte_decoder(layout, tokens.span(), parsed.streams, expected,
-                                        h.ideal_bits);
+                                        h.ideal_bits, divergence_cause);
 
   std::vector<uint32_t> checkpoints = h.checkpoints;
   EngineJob job;
@@ -209,7 +209,7 @@ std::vector<uint8_t> decompress(std::span<const uint8_t> file, const RunOptions&
   const Device device =
       parse_device(options.device.empty() ? h.fingerprint.device_kind : options.device);
   const uint32_t threads = options.threads ? options.threads : h.fingerprint.threads;
-  std::string diffs;
+  std::string diffs, other_cpu;
   if (has_model(h.config)) {
     // The neural computation replays only on the same kind of machine. (The
     // context mixer alone is integer arithmetic: portable, no fingerprint.)
@@ -219,8 +219,13 @@ std::vector<uint8_t> decompress(std::span<const uint8_t> file, const RunOptions&
                       " intra-op threads (the encoder's count, recorded in the file); this "
                       "process may use " +
                       std::to_string(hw) + " hardware threads (--force runs them anyway)");
-    diffs = check_fingerprint(h.fingerprint, current_fingerprint(device_name(device), threads),
-                              options.force);
+    const Fingerprint here = current_fingerprint(device_name(device), threads);
+    diffs = check_fingerprint(h.fingerprint, here, options.force);
+    // The CPU model is not compared (machines that compute alike often differ
+    // in name), but when decoding diverges it is the likeliest cause.
+    if (device == Device::kCpu && h.fingerprint.device_name != here.device_name)
+      other_cpu = "the file was made on a '" + h.fingerprint.device_name + "' CPU and this is a '" +
+                  here.device_name + "' one: a neural model's float results can differ between CPU models. ";
     if (device == Device::kCuda && options.device.empty() && gpu_memory_bytes() == 0)
       throw Error(ErrorKind::kUnsupported,
                   "this file was made on a GPU (" + h.fingerprint.device_name +
@@ -235,14 +240,14 @@ std::vector<uint8_t> decompress(std::span<const uint8_t> file, const RunOptions&
 
   // Header and payload checksums have passed, so a divergence means the
   // computation differs (or the file was forged with valid checksums).
-  const std::string cause =
-      diffs.empty()
+  const std::string cause = other_cpu +
+      (diffs.empty()
           ? "this machine computes differently from the one that made the file although the "
             "fingerprints match (another CPU instruction set, BLAS or GPU driver build), or "
             "the encoder was not deterministic (header and payload checksums are intact, so the "
             "file was not damaged in transit, unless it was altered and its checksums recomputed)"
           : "decoding was forced although the file was made with a different computation: " +
-                diffs;
+                diffs);
   EngineResult r;
   double ideal_bits = 0, neural_bits = 0;
   std::vector<uint8_t> out =

@@ -108,11 +108,12 @@ class ByteDecoder final : public ByteStage {
  public:
   ByteDecoder(const StreamLayout& layout, std::span<uint8_t> tokens,
               const std::vector<std::span<const uint8_t>>& streams,
-              const std::vector<uint8_t>* expected, double ideal_bits)
+              const std::vector<uint8_t>* expected, double ideal_bits, const std::string& cause)
       : ByteStage(layout),
         tokens_(tokens),
         expected_(expected),
-        ideal_budget_(ideal_budget(ideal_bits)) {
+        ideal_budget_(ideal_budget(ideal_bits)),
+        cause_(cause) {
     decoders_.reserve(streams.size());
     for (const auto& s : streams) decoders_.emplace_back(s.data(), s.size());
   }
@@ -136,7 +137,7 @@ class ByteDecoder final : public ByteStage {
     ByteStage::finish_segment(start, steps);
     if (ideal_bits_ > ideal_budget_)
       throw ideal_budget_error(start + static_cast<uint64_t>(steps), ideal_bits_,
-                               (ideal_budget_ - kIdealSlackBits) / (1.0 + kIdealSlack));
+                               (ideal_budget_ - kIdealSlackBits) / (1.0 + kIdealSlack), cause_);
   }
 
   void finish() override {
@@ -148,6 +149,7 @@ class ByteDecoder final : public ByteStage {
   std::span<uint8_t> tokens_;
   const std::vector<uint8_t>* expected_;
   double ideal_budget_;
+  std::string cause_;  // named by a divergence error
   std::vector<coder::RangeDecoder> decoders_;
 };
 
@@ -173,14 +175,14 @@ void NeuralCost::add_to(double& bits, const StreamLayout& layout, uint64_t start
   }
 }
 
-Error ideal_budget_error(uint64_t position, double spent, double recorded) {
+Error ideal_budget_error(uint64_t position, double spent, double recorded, const std::string& cause) {
   char msg[400];
   std::snprintf(msg, sizeof msg,
                 "decoding diverged or the file is corrupt: by stream position %llu the decoded "
                 "bytes already cost %.0f bits under the model, more than the %.0f the file "
                 "records for all of it; stopped there, nothing was written",
                 static_cast<unsigned long long>(position), spent, recorded);
-  return Error(ErrorKind::kCorrupt, msg);
+  return Error(ErrorKind::kCorrupt, cause.empty() ? std::string(msg) : msg + (". Probable cause: " + cause));
 }
 
 Error unread_bytes_error(size_t stream) {
@@ -222,8 +224,8 @@ std::unique_ptr<CodingStage> make_byte_decoder(const StreamLayout& layout,
                                                std::span<uint8_t> tokens,
                                                const std::vector<std::span<const uint8_t>>& streams,
                                                const std::vector<uint8_t>* expected,
-                                               double ideal_bits) {
-  return std::make_unique<ByteDecoder>(layout, tokens, streams, expected, ideal_bits);
+                                               double ideal_bits, const std::string& divergence_cause) {
+  return std::make_unique<ByteDecoder>(layout, tokens, streams, expected, ideal_bits, divergence_cause);
 }
 
 }  // namespace nncomp

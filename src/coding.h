@@ -109,7 +109,7 @@ inline double ideal_budget(double recorded) { return recorded * (1.0 + kIdealSla
 /// one (kVerify), an ideal code length over the budget, a stream with bytes
 /// never read (kCorrupt).
 Error verify_error(uint8_t got, uint8_t want, uint64_t s, uint64_t L, uint64_t pos);
-Error ideal_budget_error(uint64_t position, double spent, double recorded);
+Error ideal_budget_error(uint64_t position, double spent, double recorded, const std::string& cause);
 Error unread_bytes_error(size_t stream);
 
 /// The 256-symbol path of format v1: one range coder per stream
@@ -125,13 +125,14 @@ std::unique_ptr<CodingStage> make_byte_encoder(const StreamLayout& layout,
 /// `ideal_bits` is the file's record of the encoder's ideal code length: a
 /// decode whose own ideal length passes it (by more than rounding and the
 /// differences of a forced decode could explain) is not replaying the
-/// encoder, and stops at that segment with Error(kCorrupt); finish() throws
-/// kCorrupt if a stream has bytes that decoding never read.
+/// encoder, and stops at that segment with Error(kCorrupt) naming
+/// `divergence_cause` (empty: a generic cause); finish() throws kCorrupt if a
+/// stream has bytes that decoding never read.
 std::unique_ptr<CodingStage> make_byte_decoder(const StreamLayout& layout,
                                                std::span<uint8_t> tokens,
                                                const std::vector<std::span<const uint8_t>>& streams,
                                                const std::vector<uint8_t>* expected,
-                                               double ideal_bits);
+                                               double ideal_bits, const std::string& divergence_cause);
 
 /// The context-mixing path of format v2 (src/mixed_coding.cpp; docs/mix.md):
 /// one binary range coder per stream; each byte is coded as 8 decisions with
@@ -151,6 +152,6 @@ std::unique_ptr<CodingStage> make_mixed_decoder(const StreamLayout& layout,
                                                 const MixerConfig& mixer,
                                                 const std::vector<std::span<const uint8_t>>& streams,
                                                 const std::vector<uint8_t>* expected,
-                                                double ideal_bits);
+                                                double ideal_bits, const std::string& divergence_cause);
 
 }  // namespace nncomp

@@ -104,11 +104,12 @@ class MixedDecoder final : public MixedStage {
  public:
   MixedDecoder(const StreamLayout& layout, std::span<uint8_t> tokens, const MixerConfig& mixer,
                const std::vector<std::span<const uint8_t>>& streams,
-               const std::vector<uint8_t>* expected, double ideal_bits)
+               const std::vector<uint8_t>* expected, double ideal_bits, const std::string& cause)
       : MixedStage(layout, tokens, mixer),
         tokens_(tokens),
         expected_(expected),
-        recorded_bits_(ideal_bits) {
+        recorded_bits_(ideal_bits),
+        cause_(cause) {
     decoders_.reserve(streams.size());
     for (const auto& s : streams) decoders_.emplace_back(s.data(), s.size());
   }
@@ -142,7 +143,7 @@ class MixedDecoder final : public MixedStage {
   void finish_segment(uint64_t start, int64_t steps) override {
     MixedStage::finish_segment(start, steps);
     if (ideal_bits_ > ideal_budget(recorded_bits_))
-      throw ideal_budget_error(start + static_cast<uint64_t>(steps), ideal_bits_, recorded_bits_);
+      throw ideal_budget_error(start + static_cast<uint64_t>(steps), ideal_bits_, recorded_bits_, cause_);
   }
 
   void finish() override {
@@ -154,6 +155,7 @@ class MixedDecoder final : public MixedStage {
   std::span<uint8_t> tokens_;
   const std::vector<uint8_t>* expected_;
   double recorded_bits_;
+  std::string cause_;  // named by a divergence error
   std::vector<coder::RangeDecoder> decoders_;
 };
 
@@ -171,8 +173,9 @@ std::unique_ptr<CodingStage> make_mixed_decoder(const StreamLayout& layout,
                                                 const MixerConfig& mixer,
                                                 const std::vector<std::span<const uint8_t>>& streams,
                                                 const std::vector<uint8_t>* expected,
-                                                double ideal_bits) {
-  return std::make_unique<MixedDecoder>(layout, tokens, mixer, streams, expected, ideal_bits);
+                                                double ideal_bits, const std::string& divergence_cause) {
+  return std::make_unique<MixedDecoder>(layout, tokens, mixer, streams, expected, ideal_bits,
+                                        divergence_cause);
 }
 
 }  // namespace nncomp

@@ -540,15 +540,31 @@ expect_usage "--verify is for compression" "--verify applies to compression" x d
 # ---- interruption: signals and SIGKILL --------------------------------------------
 
 # interrupt SIGNAL STATUS CMD OUT ARGS...: starts nncomp CMD ... OUT in the
-# background, sends SIGNAL after a second, expects STATUS and neither OUT nor a
-# temporary file left behind.
+# background, sends SIGNAL once it is at work, expects STATUS and neither OUT nor
+# a temporary file left behind. A background job of a non-interactive shell
+# starts with SIGINT ignored, and a large (sanitizer) binary may take seconds to
+# reach main(): so the signal is sent only after nncomp has installed its handler
+# (its caught-signal mask in /proc shows it), and a second after that, mid-work.
 interrupt() {
   local sig=$1 want=$2 cmd=$3 out=$4
   shift 4
   CHECK="$sig during $cmd"
   "$NN" "$cmd" "$@" "$out" 2>err &
   BG_PID=$!
+  if [ "$sig" != KILL ]; then
+    local bit=$(( 1 << ($(kill -l "$sig") - 1) )) waited=0 caught
+    while :; do
+      caught=$(awk '/^SigCgt:/ {print $2}' "/proc/$BG_PID/status" 2>/dev/null)
+      [ -n "$caught" ] || fail "$cmd ended before it installed its signal handlers"
+      (( 0x$caught & bit )) && break
+      ((waited++ < 600)) || fail "no handler for SIG$sig after 60 s"
+      sleep 0.1
+    done
+  fi
   sleep 1
+  local state  # a finished child stays a zombie (Z) until waited for, and takes signals
+  state=$(awk '{print $3}' "/proc/$BG_PID/stat" 2>/dev/null)
+  [ -n "$state" ] && [ "$state" != Z ] || fail "$cmd ended within 1 s, nothing to interrupt"
   kill -"$sig" "$BG_PID" 2>/dev/null || fail "$cmd ended within 1 s, nothing to interrupt"
   wait "$BG_PID" 2>/dev/null
   RC=$?
