@@ -8,6 +8,7 @@
 #include <torch/version.h>
 #include <torch/torch.h>
 
+#include <dlfcn.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -45,6 +46,29 @@ std::string cpu_model_name() {
       if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
     }
   return "unknown cpu";
+}
+
+// The version ("13.1.0") of the cuBLAS or cuBLASLt library this process has
+// loaded (LibTorch's, found by its `get_property` function; nncomp does not
+// link them itself), or "unknown".
+std::string loaded_blas_version(const char* get_property) {
+  using GetProperty = int (*)(int /*libraryPropertyType*/, int*);  // returns a status, 0 = success
+  const auto fn = reinterpret_cast<GetProperty>(dlsym(RTLD_DEFAULT, get_property));
+  if (!fn) return "unknown";
+  int v[3] = {0, 0, 0};  // MAJOR_VERSION, MINOR_VERSION, PATCH_LEVEL
+  for (int i = 0; i < 3; ++i)
+    if (fn(i, &v[i]) != 0) return "unknown";
+  return std::to_string(v[0]) + "." + std::to_string(v[1]) + "." + std::to_string(v[2]);
+}
+
+// The environment variables that choose cuBLAS/cuBLASLt kernels or their
+// workspaces, and so the bits of a matrix product: forced to one value (the
+// fixed workspace configuration), never inherited from the caller's
+// environment. Before the first cuBLAS call of the process.
+void force_cublas_environment() {
+  setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", /*overwrite=*/1);
+  for (const char* name : {"CUBLASLT_WORKSPACE_SIZE", "DISABLE_ADDMM_CUDA_LT", "CUBLAS_EMULATION_STRATEGY"})
+    unsetenv(name);
 }
 
 // Settings the GPU path needs for bit-identical replay (docs/gpu.md, "Determinism"):
@@ -118,9 +142,7 @@ void init_runtime(Device device, uint32_t threads) {
       throw Error(ErrorKind::kUnsupported, "device cuda: no CUDA GPU is visible to this process");
     static std::once_flag cuda_once;
     std::call_once(cuda_once, [] {
-      // Fixed cuBLAS workspaces (needed for determinism before LibTorch made
-      // per-stream workspaces; harmless now). Before the first cuBLAS call.
-      setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", /*overwrite=*/0);
+      force_cublas_environment();
       apply_cuda_settings();
     });
     check_cuda_settings();
@@ -147,9 +169,13 @@ Fingerprint current_fingerprint(const std::string& device, uint32_t threads) {
                            .append(")");
       fp.sm_count = static_cast<uint32_t>(prop->multiProcessorCount);
     }
+    // The CUDA runtime and the cuBLAS/cuBLASLt builds: a product's bits
+    // depend on the library's kernels.
     int runtime = 0;
     if (cudaRuntimeGetVersion(&runtime) == cudaSuccess && runtime > 0)
       fp.cuda_version = std::to_string(runtime / 1000) + "." + std::to_string(runtime % 1000 / 10);
+    fp.cuda_version += ", cuBLAS " + loaded_blas_version("cublasGetProperty") + ", cuBLASLt " +
+                       loaded_blas_version("cublasLtGetProperty");
   }
   fp.cpu_capability = at::get_cpu_capability();
   fp.torch_version = TORCH_VERSION;

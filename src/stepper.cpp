@@ -2,6 +2,11 @@
 #include "src/stepper.h"
 
 #include <ATen/cuda/CUDAGraph.h>
+#include <cuda_runtime_api.h>
+
+#include <string>
+
+#include "nncomp/error.h"
 
 namespace nncomp {
 
@@ -27,6 +32,12 @@ void Stepper::capture() {
   // S steps without executing them, and they are then replayed in order.
   // Graphs share one memory pool, which is safe because they are always
   // replayed in the order they were captured.
+  //
+  // If anything fails while the stream is capturing, the capture is ended
+  // before the error goes on (capture_end ends it and stops routing the
+  // allocator to the graphs' pool even when the capture was invalidated), and
+  // the graphs are discarded: otherwise every later CUDA call on the stream
+  // would fail with a capture error that hides the first message.
   captured_ = std::make_unique<Graphs>();
   for (int64_t t = 0; t < S_; ++t) {
     auto graph = std::make_unique<at::cuda::CUDAGraph>();
@@ -34,7 +45,21 @@ void Stepper::capture() {
       graph->capture_begin();
     else
       graph->capture_begin(captured_->steps[0]->pool());
-    run_step(t);
+    try {
+      run_step(t);
+    } catch (const std::exception& e) {
+      const std::string first = e.what();
+      try {
+        graph->capture_end();
+      } catch (const std::exception&) {  // an invalidated capture: ended all the same
+      }
+      (void)cudaGetLastError();
+      graph.reset();
+      captured_.reset();
+      throw Error(ErrorKind::kInternal, "capturing step " + std::to_string(t) +
+                               " into a CUDA graph failed (--no-graphs runs the steps without "
+                               "graphs): " + first);
+    }
     graph->capture_end();
     captured_->steps.push_back(std::move(graph));
   }

@@ -21,6 +21,7 @@
 
 #include "nncomp/nncomp.h"
 #include "src/container.h"
+#include "tests/source_dir.h"
 
 namespace nncomp::test {
 
@@ -70,7 +71,7 @@ inline Bytes read_file(const std::string& path) {
   return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-inline Bytes read_sample() { return read_file(std::string(NNCOMP_SOURCE_DIR) + "/data/enwik5"); }
+inline Bytes read_sample() { return read_file(source_dir() + "/data/enwik5"); }
 
 // Runs `f`, which must throw nncomp::Error of `kind`; returns its message ("" if not).
 inline std::string expect_error(const std::function<void()>& f, ErrorKind kind) {

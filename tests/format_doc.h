@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/source_dir.h"
+
 namespace nncomp::test {
 
 struct FormatRow {
@@ -48,7 +50,7 @@ inline std::string trim(const std::string& s) {
 }
 
 /// Reads docs/FORMAT.md of the source tree (or `path`).
-inline FormatTable load_format_table(const std::string& path = std::string(NNCOMP_SOURCE_DIR) +
+inline FormatTable load_format_table(const std::string& path = nncomp::test::source_dir() +
                                                               "/docs/FORMAT.md") {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot read " + path);

@@ -206,7 +206,7 @@ TEST(reliability_Memory, ModelLargerThanTheMachineIsRefused) {
 
 std::vector<fs::path> golden_files() {
   std::vector<fs::path> out;
-  const fs::path root = fs::path(NNCOMP_SOURCE_DIR) / "tests" / "golden";
+  const fs::path root = fs::path(source_dir()) / "tests" / "golden";
   for (const auto& e : fs::recursive_directory_iterator(root))
     if (e.path().extension() == ".nnc") out.push_back(e.path());
   std::sort(out.begin(), out.end());
@@ -273,7 +273,7 @@ TEST(reliability_Golden, EveryGoldenFileDecodesByteExactly) {
   if (!foreign.empty())
     std::cout << "neural golden files made on another CPU model or instruction set, decoded by force:"
               << foreign << "\n";
-  EXPECT_TRUE(fs::exists(fs::path(NNCOMP_SOURCE_DIR) / "tests" / "golden" /
+  EXPECT_TRUE(fs::exists(fs::path(source_dir()) / "tests" / "golden" /
                          ("v" + std::to_string(kFormatVersion))))
       << "no golden files for the current format version " << kFormatVersion;
   // One golden file per model kind this build can run.
