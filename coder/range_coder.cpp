@@ -3,6 +3,8 @@
 // bytes, flushes it, and drops the trailing zeros (the decoder supplies them).
 #include "coder/range_coder.h"
 
+#include <stdexcept>
+
 namespace nncomp::coder {
 
 RangeEncoder::RangeEncoder(std::vector<uint8_t>* out) : out_(out), start_(out->size()) {}
@@ -35,6 +37,28 @@ RangeDecoder::RangeDecoder(const uint8_t* data, size_t size) : data_(data), size
   // LZMA's decoder reads 5 bytes, the first always zero; the encoder does not
   // write that byte, so 4 bytes fill the 32-bit code.
   for (int i = 0; i < 4; ++i) code_ = (code_ << 8) | next_byte();
+}
+
+void RangeEncoder::restore(const Registers& r, std::span<const uint8_t> written) {
+  if (finished_) throw std::invalid_argument("range encoder: restore after finish()");
+  if (r.low >> 33 != 0 || r.range < kTop)
+    throw std::invalid_argument("range encoder: registers out of range");
+  out_->resize(start_);
+  out_->insert(out_->end(), written.begin(), written.end());
+  low_ = r.low;
+  range_ = r.range;
+  cache_ = r.cache;
+  have_cache_ = r.have_cache;
+  pending_ff_ = r.pending_ff;
+}
+
+void RangeDecoder::restore(const Registers& r) {
+  if (r.pos > size_ || r.range < kTop)
+    throw std::invalid_argument("range decoder: registers out of range");
+  pos_ = static_cast<size_t>(r.pos);
+  overrun_ = static_cast<size_t>(r.overrun);
+  code_ = r.code;
+  range_ = r.range;
 }
 
 }  // namespace nncomp::coder

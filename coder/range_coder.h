@@ -11,6 +11,7 @@
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "coder/quantize.h"
@@ -101,6 +102,24 @@ class RangeEncoder {
 
   /// Bytes this encoder has appended to *out so far (final after finish()).
   size_t bytes_written() const { return out_->size() - start_; }
+  /// Those bytes.
+  std::span<const uint8_t> written() const { return {out_->data() + start_, bytes_written()}; }
+
+  /// The encoder between two symbols, for saving a run and continuing it in
+  /// another process (docs/RESUME.md): the registers and the bytes written
+  /// so far. An encoder on an empty output given restore(registers(),
+  /// bytes) of another writes from then on exactly the bytes the other would.
+  struct Registers {
+    uint64_t low = 0;
+    uint32_t range = 0xFFFFFFFFu;
+    uint8_t cache = 0;
+    bool have_cache = false;
+    uint64_t pending_ff = 0;
+  };
+  Registers registers() const { return {low_, range_, cache_, have_cache_, pending_ff_}; }
+  /// Throws std::invalid_argument for registers no encoder can be in
+  /// (low ≥ 2^33, range < 2^24) or after finish().
+  void restore(const Registers& r, std::span<const uint8_t> written);
 
  private:
   static constexpr uint32_t kTop = 1u << 24;  // normalisation threshold
@@ -223,6 +242,17 @@ class RangeDecoder {
   /// does not need), so unread bytes at the end mean bytes that do not
   /// belong to the stream. Throws nothing.
   bool exhausted() const { return pos_ >= size_; }
+
+  /// The decoder between two symbols (docs/RESUME.md): restore() on a
+  /// decoder of the same stream continues exactly where registers() was
+  /// taken. restore throws std::invalid_argument for a position past the
+  /// stream or a range below 2^24.
+  struct Registers {
+    uint64_t pos = 0, overrun = 0;
+    uint32_t code = 0, range = 0xFFFFFFFFu;
+  };
+  Registers registers() const { return {pos_, overrun_, code_, range_}; }
+  void restore(const Registers& r);
 
  private:
   static constexpr uint32_t kTop = 1u << 24;

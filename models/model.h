@@ -83,6 +83,13 @@ class Model : public torch::nn::Module {
 
   /// Number of scalar parameters.
   int64_t n_params();
+  /// The state a model carries from one segment to the next besides its
+  /// parameters (rwkv: its recurrent state; the transformers rebuild their
+  /// cache from the context and carry none), for saving a run and
+  /// continuing it (src/run_state.h). Allocated (zeros) for `batch` streams
+  /// if it does not exist yet; the tensors are the model's own, so writing
+  /// into them in place restores the state.
+  virtual std::vector<torch::Tensor> carried_state(int64_t batch) { return {}; }
 
   /// Move every parameter and constant table to `device`. make_model calls it
   /// once, after the deterministic initialisation on the CPU, so a model

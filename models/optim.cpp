@@ -33,6 +33,13 @@ double lr_scale(const OptimConfig& config, uint64_t step, uint64_t total_steps) 
   return s * (1.0 + (config.lr_end_frac - 1.0) * progress);
 }
 
+std::vector<torch::Tensor> Optimizer::state_tensors() const {
+  std::vector<torch::Tensor> out = momentum_;
+  out.insert(out.end(), exp_avg_.begin(), exp_avg_.end());
+  out.insert(out.end(), exp_avg_sq_.begin(), exp_avg_sq_.end());
+  return out;
+}
+
 Optimizer::Optimizer(ParamGroups groups, const OptimConfig& config)
     : groups_(std::move(groups)), config_(config) {
   for (auto& p : groups_.muon) momentum_.push_back(torch::zeros_like(p));

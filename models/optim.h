@@ -11,6 +11,8 @@
 
 #include <torch/torch.h>
 
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "models/model.h"
@@ -37,6 +39,13 @@ class Optimizer {
   /// the groups' `unit_norm` list is projected back onto the unit sphere.
   void step(double scale);
   void zero_grad();
+
+  /// The optimizer's state, for saving a run and continuing it
+  /// (src/run_state.h): its moment tensors in a fixed order (a load writes
+  /// into them in place) and the running products β1^t, β2^t.
+  std::vector<torch::Tensor> state_tensors() const;
+  std::pair<double, double> beta_pows() const { return {beta1_pow_, beta2_pow_}; }
+  void set_beta_pows(std::pair<double, double> p) { std::tie(beta1_pow_, beta2_pow_) = p; }
 
  private:
   ParamGroups groups_;

@@ -283,6 +283,19 @@ void Rwkv::begin_segment(const torch::Tensor& ctx_inputs, int64_t max_steps) {
   max_steps_ = max_steps;
 }
 
+std::vector<torch::Tensor> Rwkv::carried_state(int64_t batch) {
+  if (batch_ == 0) {
+    torch::NoGradGuard no_grad;
+    carried_ = zero_state(batch);
+    batch_ = batch;
+  }
+  TORCH_CHECK(batch == batch_, "rwkv: ", batch, " streams, but the carried state has ", batch_);
+  std::vector<torch::Tensor> out;
+  for (const auto* part : {&carried_.att_x, &carried_.ffn_x, &carried_.wkv})
+    out.insert(out.end(), part->begin(), part->end());
+  return out;
+}
+
 torch::Tensor Rwkv::step(const torch::Tensor& tokens) {
   TORCH_CHECK(max_steps_ >= 0 && steps_ < max_steps_, "rwkv: step ", steps_ + 1, " > max_steps ",
               max_steps_, " since begin_segment");

@@ -49,6 +49,8 @@ class Rwkv : public Model {
   torch::Tensor train_forward(const torch::Tensor& inputs) override;
   ParamGroups param_groups() override;
 
+  /// Token-shift vectors and wkv states of every layer (Model::carried_state).
+  std::vector<torch::Tensor> carried_state(int64_t batch) override;
   /// Forget the carried state: the next begin_segment starts from zeros (with
   /// any batch size).
   void reset_state();

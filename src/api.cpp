@@ -5,6 +5,7 @@
 #include <bit>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 
 #include "nncomp/nncomp.h"
 #include "src/coding.h"
@@ -12,6 +13,7 @@
 #include "src/container.h"
 #include "src/engine.h"
 #include "src/mixing.h"
+#include "src/resume.h"
 #include "src/runtime.h"
 
 namespace nncomp {
@@ -55,6 +57,11 @@ void fill_engine_stats(const EngineResult& r, Device device, Stats* stats) {
   stats->steps = r.steps;
   stats->train_steps = r.train_steps;
   stats->peak_gpu_bytes = r.peak_gpu_bytes;
+  stats->resumed_bytes = r.resumed_bytes;
+  stats->resumed_seconds = r.resumed_seconds;
+  stats->state_saves = r.saves;
+  stats->state_save_seconds = r.save_seconds;
+  stats->state_bytes = r.last_save_bytes;
 }
 
 bool mixing(const Config& c) { return c.mixer.mode == MixerMode::kContextMixing; }
@@ -71,10 +78,31 @@ std::vector<uint8_t> padded_streams(std::span<const uint8_t> input, const Stream
 // Decodes a parsed container on `device` (runtime already initialised).
 // With `expected` (the stream-major input), every byte is checked as it is
 // decoded (verification).
+// Saving and resuming (docs/RESUME.md) as `options` ask, for the job
+// `identity` over `tokens`.
+// The state read (if any) is kept in `state`, which the job points to.
+void resumable(EngineJob& job, const RunOptions& options, const JobIdentity& identity,
+               std::span<const uint8_t> tokens, const StreamLayout& layout,
+               std::optional<StateReader>& state) {
+  if (!options.resume_state.empty()) {
+    state.emplace(options.resume_state);
+    job.resume_pos = check_identity(*state, identity, tokens, layout, options.force);
+    job.resume = &*state;
+  }
+  if (options.save_state) {
+    job.save_every_seconds = options.save_every_seconds;
+    job.save_identity = [identity, tokens, &layout](StateWriter& w, uint64_t pos) {
+      write_identity(w, identity, tokens, layout, pos);
+    };
+    job.save = options.save_state;
+  }
+}
+
 std::vector<uint8_t> decode_parsed(const ParsedContainer& parsed, Device device,
                                    const RunOptions& options, const std::string& divergence_cause,
                                    const std::vector<uint8_t>* expected, EngineResult* result,
-                                   double* ideal_bits, double* neural_bits) {
+                                   double* ideal_bits, double* neural_bits,
+                                   const JobIdentity* identity = nullptr) {
   const Header& h = parsed.header;
   StreamLayout layout(h.original_size, h.config.engine.n_streams);
   ZeroBuffer tokens(layout.stream_len * layout.n_streams());
@@ -97,6 +125,8 @@ std::vector<uint8_t> decode_parsed(const ParsedContainer& parsed, Device device,
   job.device = device;
   job.cuda_graphs = options.cuda_graphs;
   job.phase_timing = options.phase_timing;
+  std::optional<StateReader> state;
+  if (identity) resumable(job, options, *identity, tokens.span(), layout, state);
   *result = run_engine(job);
   *ideal_bits = coding->ideal_bits();
   *neural_bits = coding->neural_bits();
@@ -158,7 +188,11 @@ std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& requ
   job.device = device;
   job.cuda_graphs = options.cuda_graphs;
   job.phase_timing = options.phase_timing;
+  const JobIdentity identity{/*decoding=*/false, &header, /*source_xxh64=*/0};
+  std::optional<StateReader> state;
+  resumable(job, options, identity, tokens, layout, state);
   const EngineResult r = run_engine(job);
+  state.reset();
   header.ideal_bits = coding->ideal_bits();
   header.neural_bits = mixing(config) ? coding->neural_bits() : 0.0;
   auto file = write_container(header, payload);
@@ -194,7 +228,7 @@ std::vector<uint8_t> compress(std::span<const uint8_t> input, const Config& requ
     stats->memory_estimate = static_cast<uint64_t>(memory_estimate(config, input.size()));
     stats->n_params = r.n_params;
     fill_engine_stats(r, device, stats);
-    stats->seconds = std::chrono::duration<double>(t1 - t0).count();
+    stats->seconds = r.resumed_seconds + std::chrono::duration<double>(t1 - t0).count();
     if (options.verify)
       stats->verify_seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
@@ -248,10 +282,15 @@ std::vector<uint8_t> decompress(std::span<const uint8_t> file, const RunOptions&
             "file was not damaged in transit, unless it was altered and its checksums recomputed)"
           : "decoding was forced although the file was made with a different computation: " +
                 diffs);
+  // A state of this decompression names the file and this process's
+  // fingerprint (docs/RESUME.md).
+  Header ours = h;
+  ours.fingerprint = current_fingerprint(device_name(device), threads);
+  const JobIdentity identity{/*decoding=*/true, &ours, XXH64(file.data(), file.size(), 0)};
   EngineResult r;
   double ideal_bits = 0, neural_bits = 0;
-  std::vector<uint8_t> out =
-      decode_parsed(parsed, device, options, cause, nullptr, &r, &ideal_bits, &neural_bits);
+  std::vector<uint8_t> out = decode_parsed(parsed, device, options, cause, nullptr, &r, &ideal_bits,
+                                           &neural_bits, &identity);
   if (stats) {
     *stats = Stats{};
     stats->original_size = h.original_size;
@@ -263,7 +302,8 @@ std::vector<uint8_t> decompress(std::span<const uint8_t> file, const RunOptions&
     stats->memory_estimate = static_cast<uint64_t>(memory_estimate(h.config, h.original_size));
     stats->n_params = r.n_params;
     fill_engine_stats(r, device, stats);
-    stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    stats->seconds = r.resumed_seconds +
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   return out;
 }

@@ -20,6 +20,52 @@ constexpr int64_t kVocab = models::kVocab;
 
 }  // namespace
 
+void save_coder(StateWriter& w, const coder::RangeEncoder& e) {
+  const auto r = e.registers();
+  w.u64(r.low);
+  w.u32(r.range);
+  w.u8(r.cache);
+  w.u8(r.have_cache ? 1 : 0);
+  w.u64(r.pending_ff);
+  w.bytes(e.written());
+}
+
+void load_coder(StateReader& r, coder::RangeEncoder& e) {
+  coder::RangeEncoder::Registers g;
+  g.low = r.u64();
+  g.range = r.u32();
+  g.cache = r.u8();
+  g.have_cache = r.u8() != 0;
+  g.pending_ff = r.u64();
+  const std::vector<uint8_t> written = r.bytes();
+  try {
+    e.restore(g, written);
+  } catch (const std::invalid_argument& ex) {
+    state_corrupt(ex.what());
+  }
+}
+
+void save_coder(StateWriter& w, const coder::RangeDecoder& d) {
+  const auto g = d.registers();
+  w.u64(g.pos);
+  w.u64(g.overrun);
+  w.u32(g.code);
+  w.u32(g.range);
+}
+
+void load_coder(StateReader& r, coder::RangeDecoder& d) {
+  coder::RangeDecoder::Registers g;
+  g.pos = r.u64();
+  g.overrun = r.u64();
+  g.code = r.u32();
+  g.range = r.u32();
+  try {
+    d.restore(g);
+  } catch (const std::invalid_argument& ex) {
+    state_corrupt(ex.what());
+  }
+}
+
 Error verify_error(uint8_t got, uint8_t want, uint64_t s, uint64_t L, uint64_t pos) {
   char msg[320];  // no fmt in LibTorch translation units (LibTorch bundles its own)
   std::snprintf(msg, sizeof msg,
@@ -48,6 +94,9 @@ class ByteStage : public CodingStage {
     neural_.add_to(ideal_bits_, layout_, start, steps);
     neural_bits_ = ideal_bits_;
   }
+
+  void save(StateWriter& w) const override { w.f64(ideal_bits_); }
+  void load(StateReader& r) override { ideal_bits_ = neural_bits_ = r.f64(); }
 
  protected:
   const StreamLayout& layout_;
@@ -99,6 +148,15 @@ class ByteEncoder final : public ByteStage {
     for (auto& e : encoders_) e.finish();
   }
 
+  void save(StateWriter& w) const override {
+    ByteStage::save(w);
+    for (const auto& e : encoders_) save_coder(w, e);
+  }
+  void load(StateReader& r) override {
+    ByteStage::load(r);
+    for (auto& e : encoders_) load_coder(r, e);
+  }
+
  private:
   std::vector<coder::RangeEncoder> encoders_;
   torch::Tensor range_host_, ranges_;  // int32 [S, B, 2] staging and [steps, B, 2] result
@@ -143,6 +201,15 @@ class ByteDecoder final : public ByteStage {
   void finish() override {
     for (size_t s = 0; s < decoders_.size(); ++s)
       if (!decoders_[s].exhausted()) throw unread_bytes_error(s);
+  }
+
+  void save(StateWriter& w) const override {
+    ByteStage::save(w);
+    for (const auto& d : decoders_) save_coder(w, d);
+  }
+  void load(StateReader& r) override {
+    ByteStage::load(r);
+    for (auto& d : decoders_) load_coder(r, d);
   }
 
  private:

@@ -22,6 +22,7 @@
 #include "nncomp/error.h"
 #include "src/device.h"
 #include "src/layout.h"
+#include "src/run_state.h"
 
 namespace nncomp {
 
@@ -70,6 +71,15 @@ class CodingStage {
   /// After the last segment: flushes the encoders.
   virtual void finish() = 0;
 
+  /// Saving a run and continuing it in another process (src/run_state.h):
+  /// the stage's whole state at the end of a segment (every stream's coder
+  /// registers, the encoders' output so far, the ideal lengths, the mixer's
+  /// tables). load() restores it into a new stage of the same job, whose
+  /// token buffer already holds the bytes of the finished segments; throws
+  /// Error(kCorrupt) for a state that does not fit the stage.
+  virtual void save(StateWriter& w) const = 0;
+  virtual void load(StateReader& r) = 0;
+
   /// Σ −log2 p(x) over the coded bytes so far, bits, under the
   /// probabilities they were coded with (the model's, or the mixer's).
   double ideal_bits() const { return ideal_bits_; }
@@ -104,6 +114,16 @@ class NeuralCost {
 /// another computation.
 inline constexpr double kIdealSlack = 0.01, kIdealSlackBits = 4096;
 inline double ideal_budget(double recorded) { return recorded * (1.0 + kIdealSlack) + kIdealSlackBits; }
+
+namespace coder {
+class RangeEncoder;
+class RangeDecoder;
+}  // namespace coder
+/// A coder's registers (and an encoder's output so far) in a state.
+void save_coder(StateWriter& w, const coder::RangeEncoder& e);
+void load_coder(StateReader& r, coder::RangeEncoder& e);
+void save_coder(StateWriter& w, const coder::RangeDecoder& d);
+void load_coder(StateReader& r, coder::RangeDecoder& d);
 
 /// The errors of the decoders: a decoded byte that differs from the expected
 /// one (kVerify), an ideal code length over the budget, a stream with bytes

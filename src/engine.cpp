@@ -33,19 +33,10 @@ void fill_token_window(std::span<const uint8_t> tokens, uint64_t L, int64_t B, i
     }
 }
 
-// The checkpoint value of stream positions [p0, p1): the low 32 bits of
-// XXH64 of those bytes of every stream, stream-major (docs/FORMAT.md).
+// The checkpoint value of stream positions [p0, p1) (docs/FORMAT.md).
 uint32_t checkpoint_hash(std::span<const uint8_t> tokens, const StreamLayout& layout,
                          uint64_t p0, uint64_t p1) {
-  XXH64_state_t* st = XXH64_createState();
-  XXH64_reset(st, 0);
-  for (uint32_t s = 0; s < layout.n_streams(); ++s) {
-    const uint64_t end = std::min(p1, layout.original_stream_sizes[s]);
-    if (end > p0) XXH64_update(st, tokens.data() + s * layout.stream_len + p0, end - p0);
-  }
-  const uint64_t h = XXH64_digest(st);
-  XXH64_freeState(st);
-  return static_cast<uint32_t>(h);
+  return static_cast<uint32_t>(positions_xxh64(tokens, layout, p0, p1));
 }
 
 testing::AfterTrainHook& after_train_hook() {
@@ -101,6 +92,24 @@ class Checkpoints {
     group_start_ = end;
   }
 
+  // A state holds the checkpoints done (and an encoder's values of them);
+  // a group starts where the last one ended.
+  void save(StateWriter& w) const {
+    w.u64(index_);
+    if (!decoding_)
+      for (size_t i = 0; i < index_; ++i) w.u32((*job_.checkpoints)[i]);
+  }
+  void load(StateReader& r, uint64_t next_segment, uint64_t S) {
+    index_ = r.u64();
+    const uint64_t cs = job_.checkpoint_segments;
+    if (index_ != next_segment / cs) state_corrupt("its checkpoint count does not fit its position");
+    if (!decoding_) {
+      job_.checkpoints->clear();
+      for (size_t i = 0; i < index_; ++i) job_.checkpoints->push_back(r.u32());
+    }
+    group_start_ = index_ * cs * S;
+  }
+
  private:
   const EngineJob& job_;
   const StreamLayout& layout_;
@@ -135,7 +144,133 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+// What a model run saves besides the coding stage: the parameters the
+// optimizer updates (the rest never changes after the seeded
+// initialisation), the carried state, and the optimizer's moments.
+std::vector<torch::Tensor> model_state(models::Model& model, int64_t B) {
+  models::ParamGroups g = model.param_groups();
+  std::vector<torch::Tensor> out = g.muon;
+  out.insert(out.end(), g.adam.begin(), g.adam.end());
+  for (auto& t : model.carried_state(B)) out.push_back(t);
+  return out;
+}
+
+// Progress reports, and the saving and loading of the engine's part of a
+// state (docs/RESUME.md): the position, the checkpoints, the phase times and
+// counts, a decoder's bytes so far, the model and optimizer (when there is a
+// model) and the coding stage.
+class RunPoints {
+ public:
+  RunPoints(const EngineJob& job, Checkpoints& checkpoints, EngineResult& result,
+            models::Model* model, models::Optimizer* optimizer)
+      : job_(job), checkpoints_(checkpoints), result_(result), model_(model), optimizer_(optimizer),
+        t0_(std::chrono::steady_clock::now()), last_save_(t0_), last_report_(t0_) {}
+
+  // The segment to start with: 0, or the saved run's next one.
+  uint64_t start(uint64_t S, uint64_t n_segments) {
+    if (!job_.resume) return 0;
+    StateReader& r = *job_.resume;
+    const uint64_t next = r.u64();
+    if (next == 0 || next >= n_segments || next * S != job_.resume_pos)
+      state_corrupt("its position is not inside this job");
+    checkpoints_.load(r, next, S);
+    result_.step_seconds = r.f64();
+    result_.train_seconds = r.f64();
+    result_.code_seconds = r.f64();
+    result_.steps = r.u64();
+    result_.train_steps = r.u64();
+    result_.resumed_seconds = r.f64();
+    const StreamLayout& layout = *job_.layout;
+    const uint64_t pos = next * S;
+    if (job_.coding->decodes())
+      for (uint32_t s = 0; s < layout.n_streams(); ++s)
+        r.bytes_into(job_.tokens.subspan(s * layout.stream_len,
+                                         std::min(pos, layout.original_stream_sizes[s])));
+    if ((r.u8() != 0) != (model_ != nullptr)) state_corrupt("it is of another model kind");
+    if (model_) {
+      for (const auto& t : model_state(*model_, job_.config->engine.n_streams)) r.tensor_into(t);
+      for (const auto& t : optimizer_->state_tensors()) r.tensor_into(t);
+      const double b1 = r.f64();
+      optimizer_->set_beta_pows({b1, r.f64()});
+    }
+    job_.coding->load(r);
+    if (!r.at_end()) state_corrupt("it has bytes past its end");
+    done_ = result_.resumed_bytes = layout.bytes_in(0, pos);
+    return next;
+  }
+
+  // After segment `seg` of `n_segments`, ending at stream position `end`.
+  void after_segment(uint64_t seg, uint64_t n_segments, uint64_t start, uint64_t end) {
+    done_ += job_.layout->bytes_in(start, end);
+    const auto now = std::chrono::steady_clock::now();
+    if (job_.progress && (now - last_report_ >= std::chrono::milliseconds(250) || seg + 1 == n_segments)) {
+      last_report_ = now;
+      job_.progress({done_, job_.layout->original_size, job_.coding->ideal_bits(), seconds()});
+    }
+    if (job_.save && seg + 1 < n_segments &&
+        std::chrono::duration<double>(now - last_save_).count() >= job_.save_every_seconds)
+      save(seg + 1, end);
+  }
+
+  // Wall seconds of the whole run so far, the earlier processes' included.
+  double seconds() const { return result_.resumed_seconds + seconds_since(t0_); }
+
+ private:
+  void save(uint64_t next, uint64_t pos) {
+    const auto t = std::chrono::steady_clock::now();
+    StateWriter w;
+    job_.save_identity(w, pos);
+    w.u64(next);
+    checkpoints_.save(w);
+    w.f64(result_.step_seconds);
+    w.f64(result_.train_seconds);
+    w.f64(result_.code_seconds);
+    w.u64(result_.steps);
+    w.u64(result_.train_steps);
+    w.f64(seconds());
+    const StreamLayout& layout = *job_.layout;
+    if (job_.coding->decodes())
+      for (uint32_t s = 0; s < layout.n_streams(); ++s)
+        w.bytes(job_.tokens.subspan(s * layout.stream_len, std::min(pos, layout.original_stream_sizes[s])));
+    w.u8(model_ ? 1 : 0);
+    if (model_) {
+      for (const auto& x : model_state(*model_, job_.config->engine.n_streams)) w.tensor(x);
+      for (const auto& x : optimizer_->state_tensors()) w.tensor(x);
+      w.f64(optimizer_->beta_pows().first);
+      w.f64(optimizer_->beta_pows().second);
+    }
+    job_.coding->save(w);
+    std::vector<uint8_t> file = w.finish();
+    result_.last_save_bytes = file.size();
+    job_.save(std::move(file));
+    ++result_.saves;
+    result_.save_seconds += seconds_since(t);
+    last_save_ = std::chrono::steady_clock::now();
+  }
+
+  const EngineJob& job_;
+  Checkpoints& checkpoints_;
+  EngineResult& result_;
+  models::Model* model_;
+  models::Optimizer* optimizer_;
+  std::chrono::steady_clock::time_point t0_, last_save_, last_report_;
+  uint64_t done_ = 0;
+};
+
 }  // namespace
+
+uint64_t positions_xxh64(std::span<const uint8_t> tokens, const StreamLayout& layout, uint64_t p0,
+                         uint64_t p1) {
+  XXH64_state_t* st = XXH64_createState();
+  XXH64_reset(st, 0);
+  for (uint32_t s = 0; s < layout.n_streams(); ++s) {
+    const uint64_t end = std::min(p1, layout.original_stream_sizes[s]);
+    if (end > p0) XXH64_update(st, tokens.data() + s * layout.stream_len + p0, end - p0);
+  }
+  const uint64_t h = XXH64_digest(st);
+  XXH64_freeState(st);
+  return h;
+}
 
 namespace testing {
 AfterTrainHook set_after_train_hook(AfterTrainHook hook) {
@@ -153,10 +288,8 @@ EngineResult run_without_model(const EngineJob& job) {
   const uint64_t n_segments = (L + S - 1) / S;
   Checkpoints checkpoints(job, coding.decodes());
   EngineResult result;
-  const auto t0 = std::chrono::steady_clock::now();
-  auto last_report = t0;
-  uint64_t done = 0;
-  for (uint64_t seg = 0; seg < n_segments; ++seg) {
+  RunPoints points(job, checkpoints, result, nullptr, nullptr);
+  for (uint64_t seg = points.start(S, n_segments); seg < n_segments; ++seg) {
     const uint64_t start = seg * S, steps = std::min(S, L - start);
     const auto t_code = std::chrono::steady_clock::now();
     if (coding.decodes())
@@ -164,16 +297,8 @@ EngineResult run_without_model(const EngineJob& job) {
     coding.finish_segment(start, static_cast<int64_t>(steps));
     result.code_seconds += seconds_since(t_code);
     result.steps += steps;
-    done += layout.bytes_in(start, start + steps);
     checkpoints.after_segment(seg, n_segments, start + steps);
-    if (job.progress) {
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last_report >= std::chrono::milliseconds(250) || seg + 1 == n_segments) {
-        last_report = now;
-        job.progress({done, layout.original_size, coding.ideal_bits(),
-                      std::chrono::duration<double>(now - t0).count()});
-      }
-    }
+    points.after_segment(seg, n_segments, start, start + steps);
   }
   coding.finish();
   return result;
@@ -198,6 +323,8 @@ EngineResult run_engine(const EngineJob& job) {
   Checkpoints checkpoints(job, coding.decodes());
   EngineResult result;
   result.n_params = model->n_params();
+  RunPoints points(job, checkpoints, result, model.get(), &optimizer);
+  const uint64_t first_segment = points.start(static_cast<uint64_t>(S), n_segments);
 
   // Host buffers of the transfers, and the context and stream sizes (int64,
   // for the training mask) on the device.
@@ -211,11 +338,7 @@ EngineResult run_engine(const EngineJob& job) {
                                     torch::kInt64)
                           .to(transfer.device());
 
-  const auto t0 = std::chrono::steady_clock::now();
-  auto last_report = t0;
-  uint64_t done = 0;
-
-  for (uint64_t seg = 0; seg < n_segments; ++seg) {
+  for (uint64_t seg = first_segment; seg < n_segments; ++seg) {
     const int64_t start = static_cast<int64_t>(seg) * S;
     const int64_t steps = std::min<int64_t>(S, static_cast<int64_t>(L) - start);
 
@@ -229,7 +352,7 @@ EngineResult run_engine(const EngineJob& job) {
     transfer.upload(stepper.tokens().narrow(0, 0, steps + 1), seg_host.narrow(0, 0, steps + 1));
     fill_token_window(tokens, L, B, start - C - 1, C, /*by_step=*/false, ctx_host);
     transfer.upload(ctx, ctx_host);
-    stepper.begin(ctx, steps, seg);
+    stepper.begin(ctx, steps, seg - first_segment);
     for (int64_t t = 0; t < steps; ++t) {
       stepper.step(t);
       if (!coding.decodes()) continue;  // the encoder codes the whole segment below
@@ -263,19 +386,11 @@ EngineResult run_engine(const EngineJob& job) {
     const auto t_code = std::chrono::steady_clock::now();
     transfer.wait_marked();
     coding.finish_segment(static_cast<uint64_t>(start), steps);
-    done += layout.bytes_in(static_cast<uint64_t>(start), static_cast<uint64_t>(start + steps));
     result.code_seconds += seconds_since(t_code);
 
     checkpoints.after_segment(seg, n_segments, static_cast<uint64_t>(start + steps));
-
-    if (job.progress) {
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last_report >= std::chrono::milliseconds(250) || seg + 1 == n_segments) {
-        last_report = now;
-        job.progress({done, layout.original_size, coding.ideal_bits(),
-                      std::chrono::duration<double>(now - t0).count()});
-      }
-    }
+    points.after_segment(seg, n_segments, static_cast<uint64_t>(start),
+                         static_cast<uint64_t>(start + steps));
   }
   coding.finish();
   transfer.sync();

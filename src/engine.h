@@ -21,6 +21,7 @@
 #include "src/coding.h"
 #include "src/device.h"
 #include "src/layout.h"
+#include "src/run_state.h"
 
 namespace nncomp {
 
@@ -44,7 +45,27 @@ struct EngineJob {
   /// Synchronise the device at the end of each phase of a segment so that
   /// EngineResult's phase times are device times (slower; same bits).
   bool phase_timing = false;
+
+  /// Resumable runs (src/run_state.h, docs/RESUME.md). `resume`: continue
+  /// from a state, the reader positioned at the engine's part (the caller
+  /// has read and checked its own part, the job's identity); Error(kCorrupt)
+  /// if the engine's part does not fit this job. `save`: after every
+  /// `save_every_seconds` of this process's work, at the end of a segment
+  /// (not the last), a state is written: `save_identity` writes the
+  /// caller's part for stream position `pos` (the segments before it are
+  /// done), the engine its own, and `save` receives the finished file.
+  StateReader* resume = nullptr;
+  uint64_t resume_pos = 0;  ///< the stream position the caller's part names
+  double save_every_seconds = 0;
+  std::function<void(StateWriter& w, uint64_t pos)> save_identity;
+  std::function<void(std::vector<uint8_t> state)> save;
 };
+
+/// XXH64 (seed 0) of the bytes at stream positions [p0, p1) of every stream,
+/// stream-major: the divergence checkpoints keep its low 32 bits
+/// (docs/FORMAT.md), a state the value for [0, pos) (docs/RESUME.md).
+uint64_t positions_xxh64(std::span<const uint8_t> tokens, const StreamLayout& layout, uint64_t p0,
+                         uint64_t p1);
 
 /// What a run measured; the ideal code lengths are the coding stage's. For
 /// model kind none (no neural model) the loop only codes: every step is one
@@ -60,6 +81,14 @@ struct EngineResult {
   uint64_t steps = 0;            ///< step-mode calls (segments × steps)
   uint64_t train_steps = 0;      ///< optimizer steps
   uint64_t peak_gpu_bytes = 0;   ///< kCuda: peak bytes reserved by LibTorch's allocator; 0 on the CPU
+  /// A resumed run: the input bytes done before this process, and the wall
+  /// seconds the earlier processes worked (the phase times and counts above
+  /// include their part).
+  uint64_t resumed_bytes = 0;
+  double resumed_seconds = 0;
+  uint64_t saves = 0;          ///< states written
+  double save_seconds = 0;     ///< time spent writing them (their bytes: last_save_bytes)
+  uint64_t last_save_bytes = 0;
 };
 EngineResult run_engine(const EngineJob& job);
 

@@ -25,7 +25,10 @@ constexpr int64_t kTable = models::kVocab + 1;  // entries of a cdf table
 class MixedStage : public CodingStage {
  public:
   MixedStage(const StreamLayout& layout, std::span<const uint8_t> tokens, const MixerConfig& mixer)
-      : layout_(layout), predictor_(to_mix(mixer), layout.n_streams()), neural_(mixer.neural != 0) {
+      : layout_(layout),
+        predictor_(to_mix(mixer), layout.n_streams()),
+        neural_(mixer.neural != 0),
+        history_(tokens) {
     predictor_.set_history(tokens.data(), layout.stream_len, layout.original_size);
   }
 
@@ -39,6 +42,23 @@ class MixedStage : public CodingStage {
     ideal_bits_ = static_cast<double>(cost_) / 65536.0;
   }
 
+  void save(StateWriter& w) const override {
+    w.u64(cost_);
+    w.f64(neural_bits_);
+    w.bytes(predictor_.save());
+  }
+  void load(StateReader& r) override {
+    cost_ = r.u64();
+    ideal_bits_ = static_cast<double>(cost_) / 65536.0;
+    neural_bits_ = r.f64();
+    try {
+      predictor_.load(r.bytes());
+    } catch (const std::invalid_argument& e) {
+      state_corrupt(e.what());
+    }
+    predictor_.set_history(history_.data(), layout_.stream_len, layout_.original_size);
+  }
+
  protected:
   const StreamLayout& layout_;
   mix::Predictor predictor_;
@@ -47,6 +67,7 @@ class MixedStage : public CodingStage {
 
  private:
   NeuralCost neural_cost_;
+  std::span<const uint8_t> history_;  // the token buffer the mixer reads
 };
 
 class MixedEncoder final : public MixedStage {
@@ -92,6 +113,15 @@ class MixedEncoder final : public MixedStage {
 
   void finish() override {
     for (auto& e : encoders_) e.finish();
+  }
+
+  void save(StateWriter& w) const override {
+    MixedStage::save(w);
+    for (const auto& e : encoders_) save_coder(w, e);
+  }
+  void load(StateReader& r) override {
+    MixedStage::load(r);
+    for (auto& e : encoders_) load_coder(r, e);
   }
 
  private:
@@ -149,6 +179,15 @@ class MixedDecoder final : public MixedStage {
   void finish() override {
     for (size_t s = 0; s < decoders_.size(); ++s)
       if (!decoders_[s].exhausted()) throw unread_bytes_error(s);
+  }
+
+  void save(StateWriter& w) const override {
+    MixedStage::save(w);
+    for (const auto& d : decoders_) save_coder(w, d);
+  }
+  void load(StateReader& r) override {
+    MixedStage::load(r);
+    for (auto& d : decoders_) load_coder(r, d);
   }
 
  private:

@@ -37,9 +37,10 @@ class Stepper {
   /// row t only.
   torch::Tensor& tokens() { return tokens_; }
 
-  /// Start segment `segment` of `steps` ≤ S steps: the model's begin_segment
-  /// with `ctx_inputs` (int64 [B, ctx_len] on the device). Captures the graphs
-  /// at the first full segment after the first.
+  /// Start a segment of `steps` ≤ S steps, the `segment`-th this process
+  /// runs (0 for its first, also when it continues a saved run): the
+  /// model's begin_segment with `ctx_inputs` (int64 [B, ctx_len] on the
+  /// device). Captures the graphs at the first full segment after the first.
   void begin(const torch::Tensor& ctx_inputs, int64_t steps, uint64_t segment);
   /// Step t of the segment: the tables' step t from tokens()[t].
   void step(int64_t t);

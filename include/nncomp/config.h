@@ -28,6 +28,7 @@ struct ModelConfig {
   uint32_t ffn_mult = 4;      ///< MLP hidden width = ffn_mult * d_model (ngpt: each of u, v)
   double rope_base = 1024.0;  ///< RoPE base frequency (gpt, ngpt)
   double logit_cap = 15.0;    ///< gpt, rwkv: logits = cap * tanh(logits / cap); 0 disables
+  bool operator==(const ModelConfig&) const = default;
 };
 
 /// How the input is cut and scanned (docs/FORMAT.md, "Streams").
@@ -35,6 +36,7 @@ struct EngineConfig {
   uint32_t n_streams = 16;  ///< contiguous streams coded in lockstep (batch)
   uint32_t seg_len = 32;    ///< steps per stream between optimizer steps
   uint32_t ctx_len = 64;    ///< tokens of context before each segment (rwkv: 0, it carries its state)
+  bool operator==(const EngineConfig&) const = default;
 };
 
 /// Optimizer and learning-rate schedule. Muon for 2-D hidden matrices
@@ -52,6 +54,7 @@ struct OptimConfig {
   double weight_decay = 0.0;  ///< decoupled, on Muon matrices only
   uint32_t warmup_steps = 0;
   double lr_end_frac = 0.5;  ///< lr at the end of the file, as a fraction
+  bool operator==(const OptimConfig&) const = default;
 };
 
 /// How the model's predictions become bits.
@@ -77,6 +80,7 @@ struct MixerConfig {
   uint8_t sm_limit = 127;           ///< context cells' count limit / 8
   uint32_t models = 0x33FDF;        ///< shared context models (mix::ModelBit mask)
   uint32_t private_models = 0xE0F;  ///< per-stream context models (mix::ModelBit mask)
+  bool operator==(const MixerConfig&) const = default;
 };
 
 /// Everything that determines the compressed bytes, besides the input and
@@ -87,6 +91,7 @@ struct Config {
   OptimConfig optim;
   uint64_t seed = 1;
   MixerConfig mixer;
+  bool operator==(const Config&) const = default;
 };
 
 }  // namespace nncomp

@@ -43,6 +43,19 @@ struct RunOptions {
   /// that Stats' phase times are GPU times (slower; the same bits).
   bool phase_timing = false;
   std::function<void(const Progress&)> progress;  ///< called about every 0.25 s
+
+  /// Resumable runs (docs/RESUME.md). With `save_state`, the run hands over
+  /// a state file (everything its continuation needs, zstd-compressed) after
+  /// every `save_every_seconds` of work, at the end of a segment; the caller
+  /// stores it. A run given `resume_state` (such a file) continues from it
+  /// and returns exactly what the uninterrupted run would have; it refuses,
+  /// before any work, a state of another direction, input or file (kUsage),
+  /// configuration (kUsage), nncomp version or state version (kVersion),
+  /// fingerprint (kFingerprint, unless `force`), or a damaged or truncated
+  /// one (kCorrupt), and a file that is not a state at all (kNotOurs).
+  std::function<void(std::vector<uint8_t> state)> save_state;
+  double save_every_seconds = 600;
+  std::span<const uint8_t> resume_state;
 };
 
 /// What a run measured.
@@ -72,6 +85,14 @@ struct Stats {
   uint64_t steps = 0;        ///< step-mode calls (each predicts one byte of every stream)
   uint64_t train_steps = 0;  ///< optimizer steps
   uint64_t peak_gpu_bytes = 0;  ///< cuda: peak bytes held by LibTorch's allocator (no CUDA context); 0 on the CPU
+  /// A resumed run (RunOptions::resume_state): the input bytes done before
+  /// this process and the seconds the earlier processes worked (`seconds`,
+  /// the phase times and the counts include them).
+  uint64_t resumed_bytes = 0;
+  double resumed_seconds = 0;
+  uint64_t state_saves = 0;          ///< states handed to RunOptions::save_state
+  double state_save_seconds = 0;     ///< time spent making them
+  uint64_t state_bytes = 0;          ///< size of the last one
   /// The upper bound of the run's memory that the check before allocating
   /// held against the machine's (docs/FORMAT.md, "Memory"), bytes.
   uint64_t memory_estimate = 0;

@@ -230,6 +230,15 @@ void write_all(const std::string& path, std::span<const uint8_t> data, bool over
   }
 }
 
+bool is_regular_file(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+void remove_file(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) io_error("cannot remove", path, errno);
+}
+
 void install_signal_cleanup() {
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) signal(sig, on_signal);
 }

@@ -44,6 +44,11 @@ void check_distinct(const std::string& a, const char* what_a, const std::string&
 /// nncomp::Error(kIo).
 void write_all(const std::string& path, std::span<const uint8_t> data, bool overwrite);
 
+/// Whether `path` names a regular file (following links).
+bool is_regular_file(const std::string& path);
+/// Remove the file `path` if it exists (kIo if it exists and cannot be removed).
+void remove_file(const std::string& path);
+
 /// Remove the temporary output on SIGINT/SIGTERM/SIGHUP before dying.
 void install_signal_cleanup();
 

@@ -193,6 +193,11 @@ std::string stats_json(const std::string& command, const nncomp::Stats& s, const
   if (s.device == "cuda") j["peak_gpu_bytes"] = s.peak_gpu_bytes;
   j["peak_rss_bytes"] = static_cast<uint64_t>(usage.ru_maxrss) * 1024;  // Linux: KiB
   j["memory_estimate_bytes"] = s.memory_estimate;
+  j["resumed_bytes"] = s.resumed_bytes;
+  j["resumed_seconds"] = s.resumed_seconds;
+  j["state_saves"] = s.state_saves;
+  j["state_save_seconds"] = s.state_save_seconds;
+  j["state_bytes"] = s.state_bytes;
   j["version"] = nncomp::version();
   j["torch_version"] = f.torch_version;
   j["cuda_version"] = f.cuda_version;
@@ -230,10 +235,23 @@ double rate_option(const po::variables_map& vm, const char* name) {
   return v;
 }
 
+// --checkpoint-every: seconds from "0", "90", "90s", "10m" or "2h".
+double duration_option(const po::variables_map& vm, const char* name) {
+  const std::string text = vm[name].as<std::string>();
+  double v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  const std::string unit(end, text.data() + text.size());
+  const double scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : -1;
+  if (text.empty() || ec != std::errc() || scale < 0 || !std::isfinite(v) || v < 0 || v * scale > 1e9)
+    throw nncomp::Error(nncomp::ErrorKind::kUsage,
+                        fmt::format("--{} must be a duration such as 0 (off), 90s, 10m or 2h, not '{}'", name, text));
+  return v * scale;
+}
+
 int run(int argc, char** argv) {
   std::string command, in, out, model = "gpt", profile_name, device, stats_path, mixer;
   bool overwrite = false, force = false, quiet = false, verbose = false, verify = false;
-  bool no_graphs = false, phase_timing = false, json = false;
+  bool no_graphs = false, phase_timing = false, json = false, resume = false;
 
   po::options_description general("Options");
   general.add_options()
@@ -253,6 +271,11 @@ int run(int argc, char** argv) {
       ("verify", po::bool_switch(&verify),
        "compression: decode the new file in the same process and compare before writing it")
       ("stats", po::value(&stats_path), "also write the run's measurements to this file as JSON")
+      ("checkpoint-every", po::value<std::string>(),
+       "save the run's state as OUT.nncomp-state after this much work (0: never; 90s, 10m, 2h), "
+       "deleted when the run succeeds [10m]")
+      ("resume", po::bool_switch(&resume),
+       "continue an interrupted run from OUT.nncomp-state (give the interrupted command's options)")
       ("no-graphs", po::bool_switch(&no_graphs), "cuda: run step mode without CUDA graphs (same bytes)")
       ("phase-timing", po::bool_switch(&phase_timing),
        "cuda: wait for the GPU after each phase so --stats times phases (slower; same bytes)")
@@ -329,8 +352,31 @@ int run(int argc, char** argv) {
     nncomp::cli::check_output(stats_path, overwrite);
   }
 
+  // Resumable runs: the state lives beside OUT (not for standard output).
+  const std::string state_path = out == "-" ? "" : out + ".nncomp-state";
+  std::vector<uint8_t> saved_state;
+  if (resume) {
+    if (state_path.empty())
+      throw Error(ErrorKind::kUsage, "--resume needs OUT to be a file (its state is OUT.nncomp-state)");
+    if (!nncomp::cli::is_regular_file(state_path))
+      throw Error(ErrorKind::kUsage, "--resume: no saved state '" + state_path + "' to continue from");
+    saved_state = nncomp::cli::read_all(state_path);
+  } else if (!state_path.empty() && nncomp::cli::is_regular_file(state_path) && !overwrite) {
+    throw Error(ErrorKind::kUsage, "'" + state_path +
+                                       "' holds the saved state of an interrupted run: --resume "
+                                       "continues it, -f starts over");
+  }
+  const double save_every = vm.count("checkpoint-every") ? duration_option(vm, "checkpoint-every") : 600;
+
   nncomp::RunOptions options;
   options.device = device;
+  options.resume_state = saved_state;
+  if (save_every > 0 && !state_path.empty()) {
+    options.save_every_seconds = save_every;
+    options.save_state = [&state_path](std::vector<uint8_t> state) {
+      nncomp::cli::write_all(state_path, state, /*overwrite=*/true);
+    };
+  }
   if (vm.count("threads"))
     options.threads = static_cast<uint32_t>(integer_option(vm, "threads", 1, 65536));
   options.force = force;
@@ -388,6 +434,7 @@ int run(int argc, char** argv) {
     result = nncomp::decompress(input, options, &stats);
   }
   nncomp::cli::write_all(out, result, overwrite);
+  if (!state_path.empty()) nncomp::cli::remove_file(state_path);  // the run is complete
   if (!stats_path.empty()) {
     const std::string json = stats_json(command, stats, options);
     nncomp::cli::write_all(stats_path, std::span(reinterpret_cast<const uint8_t*>(json.data()), json.size()),
